@@ -1,0 +1,23 @@
+import Dispatch
+import Foundation
+
+/// Splits elementwise work over the machine's cores.
+public enum Parallel {
+    /// Number of worker chunks used by `forEach`.
+    public static var workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Calls `body(range)` on disjoint sub-ranges covering `0..<count`, in parallel when the work is large enough.
+    /// `grain` is the smallest range worth a thread hop.
+    @inlinable
+    public static func forEach(_ count: Int, grain: Int = 4096, _ body: (Range<Int>) -> Void) {
+        let chunks = min(workerCount, max(1, count / max(grain, 1)))
+        if chunks <= 1 { body(0..<count); return }
+        let per = (count + chunks - 1) / chunks
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
+                let lo = i * per, hi = min(count, lo + per)
+                if lo < hi { body(lo..<hi) }
+            }
+        }
+    }
+}

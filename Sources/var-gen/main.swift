@@ -1,0 +1,1 @@
+print("var-gen: under construction")
