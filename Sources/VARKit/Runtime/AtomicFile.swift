@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Whole-file reads and writes with POSIX calls (errors carry `errno` text).
+public enum FileIO {
+    public static func readAll(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RuntimeError.io(path: path, operation: "open", message: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw RuntimeError.io(path: path, operation: "stat", message: errnoText()) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw RuntimeError.io(path: path, operation: "read", message: "not a regular file")
+        }
+        var out = [UInt8](repeating: 0, count: Int(st.st_size))
+        var done = 0
+        while done < out.count {
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw RuntimeError.io(path: path, operation: "read", message: n < 0 ? errnoText() : "file shrank while reading")
+            }
+            done += n
+        }
+        return out
+    }
+
+    static func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+}
+
+/// Temporary files currently being written, so that an interrupted program can delete them (the CLI's
+/// SIGINT/SIGTERM handler calls `removeAll()`). Thread-safe.
+public final class TemporaryFiles: @unchecked Sendable {
+    public static let shared = TemporaryFiles()
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+
+    public func register(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
+    public func unregister(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
+    public var pending: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
+
+    /// Deletes every registered file (best effort) and forgets them.
+    public func removeAll() {
+        lock.lock()
+        let all = paths
+        paths.removeAll()
+        lock.unlock()
+        for p in all { unlink(p) }
+    }
+}
+
+/// A file written under a temporary name in the destination's directory and renamed into place by
+/// `commit()`: readers never see a partial file, and `abort()` (or an interrupt, via `TemporaryFiles`)
+/// leaves nothing behind. Supports sequential writes and positioned patches (used by the NPZ writer).
+public final class AtomicFile {
+    public let path: String
+    public let temporaryPath: String
+    private var fd: Int32
+    public private(set) var offset: UInt64 = 0
+
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
+        temporaryPath = dir + "/." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw RuntimeError.io(path: path, operation: "create a temporary file for", message: FileIO.errnoText())
+        }
+        TemporaryFiles.shared.register(temporaryPath)
+    }
+
+    deinit { abort() }
+
+    /// Appends bytes at the current end.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try write(bytes, at: offset)
+        offset += UInt64(bytes.count)
+    }
+
+    public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    /// Overwrites bytes at `position` (which must already have been written) without moving the end.
+    public func patch(_ bytes: [UInt8], at position: UInt64) throws {
+        precondition(position + UInt64(bytes.count) <= offset, "AtomicFile.patch beyond the written end")
+        try bytes.withUnsafeBytes { try write($0, at: position) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, at position: UInt64) throws {
+        guard fd >= 0 else { throw RuntimeError.io(path: path, operation: "write", message: "file already closed") }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(position) + off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw RuntimeError.io(path: path, operation: "write", message: FileIO.errnoText()) }
+            done += n
+        }
+    }
+
+    /// Closes the temporary file and renames it to `path` (replacing any existing file).
+    public func commit() throws {
+        guard fd >= 0 else { throw RuntimeError.io(path: path, operation: "commit", message: "file already closed") }
+        let closed = close(fd)
+        fd = -1
+        guard closed == 0 else {
+            let message = FileIO.errnoText()
+            abort()
+            throw RuntimeError.io(path: path, operation: "close", message: message)
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            let message = FileIO.errnoText()
+            abort()
+            throw RuntimeError.io(path: path, operation: "rename into", message: message)
+        }
+        TemporaryFiles.shared.unregister(temporaryPath)
+    }
+
+    /// Discards the temporary file (no effect after `commit()`).
+    public func abort() {
+        if fd >= 0 { close(fd); fd = -1 }
+        if TemporaryFiles.shared.pending.contains(temporaryPath) {
+            unlink(temporaryPath)
+            TemporaryFiles.shared.unregister(temporaryPath)
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let file = try AtomicFile(path: path)
+        do {
+            try file.write(bytes)
+            try file.commit()
+        } catch {
+            file.abort()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// The process's resident memory as the kernel reports it in `/proc/self/status` (Linux only).
+public struct ProcessMemory: Sendable, Equatable {
+    /// `VmRSS`: resident set size now, bytes.
+    public var residentBytes: Int
+    /// `VmHWM`: the peak resident set size since the process started, bytes.
+    public var peakResidentBytes: Int
+
+    /// The current values, or nil where `/proc/self/status` is unavailable.
+    public static func current() -> ProcessMemory? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        return parse(status: text)
+    }
+
+    /// Parses the `VmRSS:` and `VmHWM:` lines (values in kB).
+    public static func parse(status text: String) -> ProcessMemory? {
+        var rss: Int?, hwm: Int?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count >= 2, let kb = Int(parts[1]) else { continue }
+            if parts[0] == "VmRSS:" { rss = kb * 1024 }
+            if parts[0] == "VmHWM:" { hwm = kb * 1024 }
+        }
+        guard let rss, let hwm else { return nil }
+        return ProcessMemory(residentBytes: rss, peakResidentBytes: hwm)
+    }
+}
+
+/// Explicit accounting of the engine's large allocations by purpose, so `--memory-stats` can say where the
+/// memory goes (RSS alone cannot). Generation charges bytes when it allocates and releases them when it frees;
+/// the accountant keeps the current and peak value per category and in total. Thread-safe.
+public final class MemoryAccountant: @unchecked Sendable {
+    public enum Category: String, CaseIterable, Sendable, Comparable {
+        case weights, kvCache, activations, workspace, vqvaeDecode
+        public static func < (a: Category, b: Category) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
+    /// Current and peak bytes of one category (or of the total).
+    public struct Usage: Sendable, Equatable {
+        public var current: Int = 0
+        public var peak: Int = 0
+        public init(current: Int = 0, peak: Int = 0) { self.current = current; self.peak = peak }
+    }
+
+    /// A snapshot: per-category usage, the total (whose peak is the peak of the *sum*, not the sum of peaks),
+    /// and the process's RSS at the time of the snapshot.
+    public struct Report: Sendable, Equatable {
+        public var categories: [Category: Usage]
+        public var total: Usage
+        public var process: ProcessMemory?
+    }
+
+    private let lock = NSLock()
+    private var usage: [Category: Usage] = [:]
+    private var total = Usage()
+
+    public init() {}
+
+    /// Records an allocation of `bytes` for `category`.
+    public func charge(_ bytes: Int, to category: Category) {
+        precondition(bytes >= 0, "MemoryAccountant.charge: negative byte count")
+        lock.lock(); defer { lock.unlock() }
+        var u = usage[category] ?? Usage()
+        u.current += bytes
+        u.peak = max(u.peak, u.current)
+        usage[category] = u
+        total.current += bytes
+        total.peak = max(total.peak, total.current)
+    }
+
+    /// Records that `bytes` of `category` were freed (clamped so the current value never goes negative).
+    public func release(_ bytes: Int, from category: Category) {
+        precondition(bytes >= 0, "MemoryAccountant.release: negative byte count")
+        lock.lock(); defer { lock.unlock() }
+        var u = usage[category] ?? Usage()
+        let freed = min(bytes, u.current)
+        u.current -= freed
+        usage[category] = u
+        total.current -= freed
+    }
+
+    /// Current bytes of one category.
+    public func current(_ category: Category) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return usage[category]?.current ?? 0
+    }
+
+    public var report: Report {
+        lock.lock()
+        let r = Report(categories: usage, total: total, process: nil)
+        lock.unlock()
+        var out = r
+        out.process = ProcessMemory.current()
+        return out
+    }
+
+    /// Forgets peaks (current values stay), e.g. between benchmark repeats.
+    public func resetPeaks() {
+        lock.lock(); defer { lock.unlock() }
+        for (k, v) in usage { usage[k] = Usage(current: v.current, peak: v.current) }
+        total.peak = total.current
+    }
+}
+
+/// Parses and formats byte sizes: "6G", "512M", "1.5GiB", "123456" (binary units: K = 1024).
+public enum ByteSize {
+    public static func parse(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let g = Double(1 << 30), m = Double(1 << 20), k = Double(1 << 10)
+        let units: [(String, Double)] = [("GIB", g), ("MIB", m), ("KIB", k), ("GB", g), ("MB", m), ("KB", k),
+                                         ("G", g), ("M", m), ("K", k), ("B", 1)]
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            guard let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v >= 0, v.isFinite else { return nil }
+            return Int(v * factor)
+        }
+        guard let v = Int(t), v >= 0 else { return nil }
+        return v
+    }
+
+    /// "1.23 GiB", "456.0 MiB", "12 KiB", "100 B".
+    public static func format(_ bytes: Int) -> String {
+        let b = Double(bytes)
+        if bytes >= 1 << 30 { return String(format: "%.2f GiB", b / Double(1 << 30)) }
+        if bytes >= 1 << 20 { return String(format: "%.1f MiB", b / Double(1 << 20)) }
+        if bytes >= 1 << 10 { return String(format: "%.0f KiB", b / Double(1 << 10)) }
+        return "\(bytes) B"
+    }
+}
