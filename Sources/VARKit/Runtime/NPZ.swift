@@ -19,10 +19,16 @@ public final class NPZWriter {
     private var members: [Member] = []
     private var current: (name: String, offset: UInt64, expected: UInt64, written: UInt64, crc: CRC32)?
 
-    /// Sizes at or above this use ZIP64 fields (0xFFFFFFFF itself is the ZIP64 marker).
-    static let zip64Threshold: UInt64 = 0xFFFF_FFFF
+    /// Sizes and offsets at or above this use ZIP64 fields (0xFFFFFFFF itself is the ZIP64 marker);
+    /// tests lower it to exercise the ZIP64 layout with small files.
+    let zip64Threshold: UInt64
 
-    public init(path: String) throws { file = try AtomicFile(path: path) }
+    public convenience init(path: String) throws { try self.init(path: path, zip64Threshold: 0xFFFF_FFFF) }
+
+    init(path: String, zip64Threshold: UInt64) throws {
+        file = try AtomicFile(path: path)
+        self.zip64Threshold = zip64Threshold
+    }
 
     /// Starts member `name.npy`; exactly `shape.product × itemsize` data bytes must follow via `append`.
     public func beginArray(_ name: String, descr: String, shape: [Int]) throws {
@@ -35,7 +41,7 @@ public final class NPZWriter {
         let offset = file.offset
         // The local header always carries a ZIP64 extra field when the member is large; sizes are known now,
         // only the CRC is patched later.
-        let zip64 = size >= Self.zip64Threshold
+        let zip64 = size >= zip64Threshold
         var local: [UInt8] = []
         local += le32(0x0403_4B50)
         local += le16(zip64 ? 45 : 20)                  // version needed to extract
@@ -92,7 +98,7 @@ public final class NPZWriter {
         var cd: [UInt8] = []
         for m in members {
             let name = Array(m.name.utf8)
-            let bigSize = m.size >= Self.zip64Threshold, bigOffset = m.offset >= Self.zip64Threshold
+            let bigSize = m.size >= zip64Threshold, bigOffset = m.offset >= zip64Threshold
             var extra: [UInt8] = []
             if bigSize { extra += le64(m.size) + le64(m.size) }
             if bigOffset { extra += le64(m.offset) }
@@ -110,8 +116,8 @@ public final class NPZWriter {
         }
         try file.write(cd)
         let cdSize = UInt64(cd.count)
-        let needsZip64 = cdOffset >= Self.zip64Threshold || cdSize >= Self.zip64Threshold
-            || members.count >= 0xFFFF || members.contains { $0.size >= Self.zip64Threshold || $0.offset >= Self.zip64Threshold }
+        let needsZip64 = cdOffset >= zip64Threshold || cdSize >= zip64Threshold
+            || members.count >= 0xFFFF || members.contains { $0.size >= zip64Threshold || $0.offset >= zip64Threshold }
         var end: [UInt8] = []
         if needsZip64 {
             let eocd64Offset = file.offset
@@ -121,8 +127,8 @@ public final class NPZWriter {
         }
         let count16 = UInt16(min(members.count, 0xFFFF))
         end += le32(0x0605_4B50) + le16(0) + le16(0) + le16(count16) + le16(count16)
-        end += le32(cdSize >= Self.zip64Threshold ? 0xFFFF_FFFF : UInt32(cdSize))
-        end += le32(cdOffset >= Self.zip64Threshold ? 0xFFFF_FFFF : UInt32(cdOffset))
+        end += le32(cdSize >= zip64Threshold ? 0xFFFF_FFFF : UInt32(cdSize))
+        end += le32(cdOffset >= zip64Threshold ? 0xFFFF_FFFF : UInt32(cdOffset))
         end += le16(0)
         try file.write(end)
         try file.commit()

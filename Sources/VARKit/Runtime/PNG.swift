@@ -80,6 +80,9 @@ public enum PNG {
             throw RuntimeError.pngDecode(path: path, message: "image size \(w)x\(h) exceeds the limit of \(maxPixels) pixels")
         }
         img.format = png_uint_32(PNG_FORMAT_RGB)
+        // 16-bit samples are sRGB-encoded like 8-bit ones in practice; without this flag libpng treats them as
+        // linear light and gamma-encodes them on the way to 8 bits.
+        img.flags |= png_uint_32(PNG_IMAGE_FLAG_16BIT_sRGB)
         var pixels = [UInt8](repeating: 0, count: w * h * 3)   // zero: alpha composites onto black
         let finished = pixels.withUnsafeMutableBytes { p in
             png_image_finish_read(&img, nil, p.baseAddress, png_int_32(w * 3), nil)
