@@ -52,17 +52,19 @@ public struct ResizeMatrix: Equatable, Sendable {
     /// Bilinear interpolation, `align_corners = False` (spec §11): source `r·(o + 0.5) − 0.5`
     /// clamped at 0, taps `⌊u⌋` and `⌊u⌋ + 1`, the second clamped to the last input.
     public static func bilinear(from nIn: Int, to nOut: Int) -> ResizeMatrix {
-        let r = Double(nIn) / Double(nOut)
-        var w = [Double](repeating: 0, count: nOut * nIn)
+        // Float arithmetic as PyTorch's float32 kernel: the mask threshold `> 0.5` of §11 can sit
+        // exactly on a tap midpoint, where the rounding of the source coordinate decides.
+        let r = Float(nIn) / Float(nOut)
+        var w = [Float](repeating: 0, count: nOut * nIn)
         for o in 0..<nOut {
-            let u = max(r * (Double(o) + 0.5) - 0.5, 0)
+            let u = max(r * (Float(o) + 0.5) - 0.5, 0)
             let i0 = min(Int(u), nIn - 1)
             let i1 = min(i0 + 1, nIn - 1)
-            let l1 = u - Double(i0)
+            let l1 = u - Float(i0)
             w[o * nIn + i0] += 1 - l1
             w[o * nIn + i1] += l1
         }
-        return ResizeMatrix(outCount: nOut, inCount: nIn, weights: w.map(Float.init))
+        return ResizeMatrix(outCount: nOut, inCount: nIn, weights: w)
     }
 
     /// The identity on `n` samples.
