@@ -1,0 +1,127 @@
+/// The per-scale work shared by plain generation and CoDe (spec §6.1 steps 4.1–4.6): guide the logits,
+/// sample, embed the codewords (or the `more_smooth` mixture), apply the editing hook, update f̂ and
+/// compute the next scale's input.
+final class ScaleRunner {
+    let tokenizer: ScaleTokenizer
+    let sampling: SamplingConfig
+    let editing: EditingHook?
+    /// Images B.
+    let batch: Int
+    /// One generator per image (seeded `seeds[b]`).
+    var rngs: [MT19937]
+    /// `(B, Cvae, P, P)` cumulative latent.
+    var fHat: Tensor
+    /// Per finished scale, `(B, pn²)` tokens.
+    var tokens: [[Int32]] = []
+    /// `(B, pn_{si+1}², Cvae)` input of the next scale, after a scale < S−1 finished.
+    var nextInput: Tensor?
+    private let guided = ScratchBuffer()
+    private let weights = ScratchBuffer()
+
+    init(tokenizer: ScaleTokenizer, sampling: SamplingConfig, editing: EditingHook?, seeds: [UInt64]) {
+        self.tokenizer = tokenizer
+        self.sampling = sampling
+        self.editing = editing
+        batch = seeds.count
+        rngs = seeds.map { MT19937(seed: $0) }
+        let last = tokenizer.patchSizes.last ?? 1
+        fHat = Tensor(zeros: [seeds.count, tokenizer.latentChannels, last, last])
+    }
+
+    var scaleCount: Int { tokenizer.patchSizes.count }
+
+    /// Advances every image's generator past scale si's draws without sampling (CoDe replay, spec §7.3 step 6).
+    func skipRandomNumbers(scale si: Int) {
+        let pn = tokenizer.patchSizes[si]
+        let perImage = (sampling.moreSmooth ? 2 : 1) * pn * pn * tokenizer.vocabSize
+        for b in 0..<batch { rngs[b].skipExponentials(perImage) }
+    }
+
+    /// Runs the embedding and forward of scale si on `session` (whose cache holds the earlier scales), then
+    /// `finish`.
+    func step(session: VARSession, scale si: Int) {
+        let pn = tokenizer.patchSizes[si]
+        if si == 0 {
+            session.embed(latents: nil, inputBatch: batch, p0: 0, n: 1)
+        } else {
+            guard let input = nextInput else { preconditionFailure("scale \(si) has no input") }
+            input.data.withUnsafeBufferPointer {
+                session.embed(latents: $0.baseAddress, inputBatch: batch, p0: session.position, n: pn * pn)
+            }
+        }
+        let logits = session.forward(n: pn * pn)
+        finish(scale: si, logits: logits)
+    }
+
+    /// Scale si from its logits `(2B, pn², V)` (conditional rows first).
+    func finish(scale si: Int, logits: UnsafePointer<Float>) {
+        let pn = tokenizer.patchSizes[si], n = pn * pn, V = tokenizer.vocabSize, B = batch
+        let Cv = tokenizer.latentChannels, S = scaleCount
+        // CFG in float32 (spec §6.1 step 4.2): ℓ = (1+t)·ℓ_c − t·ℓ_u.
+        let t = sampling.guidance(scale: si, of: S)
+        let a = Float(1 + t), bT = Float(t)
+        let g = guided.reserve(B * n * V)
+        let half = B * n * V
+        Parallel.forEach(half, grain: 65536) { range in
+            for i in range { g[i] = a * logits[i] - bT * logits[half + i] }
+        }
+        var indices = [Int32](repeating: 0, count: B * n)
+        let ratio = S > 1 ? Double(si) / Double(S - 1) : 1
+        let sampler = ScaleSampler(vocab: V, topK: sampling.topK[si], topP: sampling.topP,
+                                   temperature: sampling.temperature[si],
+                                   smoothRatio: sampling.moreSmooth ? ratio : nil)
+        let w = sampling.moreSmooth ? weights.reserve(B * n * V) : nil
+        indices.withUnsafeMutableBufferPointer { idx in
+            guard let ip = idx.baseAddress else { return }
+            sampler.sample(logits: g, images: B, rowsPerImage: n, rngs: &rngs, indices: ip, weights: w)
+        }
+        // Embedding: codewords (or the soft mixture), then the editing hook.
+        let codebook = tokenizer.codebook
+        var hRows = [Float](repeating: 0, count: B * n * Cv)   // (B, n, Cvae)
+        codebook.data.withUnsafeBufferPointer { eb in
+            guard let e = eb.baseAddress else { return }
+            hRows.withUnsafeMutableBufferPointer { hb in
+                guard let h = hb.baseAddress else { return }
+                if let w {
+                    BLAS.gemm(m: B * n, n: Cv, k: V, a: w, lda: V, b: e, ldb: Cv, c: h, ldc: Cv)
+                } else {
+                    for r in 0..<(B * n) { (h + r * Cv).update(from: e + Int(indices[r]) * Cv, count: Cv) }
+                }
+                if let editing {
+                    let keep = editing.keep[si], orig = editing.originalTokens[si]
+                    for r in 0..<(B * n) where keep[r] {
+                        (h + r * Cv).update(from: e + Int(orig[r]) * Cv, count: Cv)
+                        indices[r] = orig[r]
+                    }
+                }
+            }
+        }
+        tokens.append(indices)
+        // (B, n, Cvae) → (B, Cvae, pn, pn).
+        var h = Tensor(zeros: [B, Cv, pn, pn])
+        for b in 0..<B { for j in 0..<n { for ch in 0..<Cv {
+            h.data[(b * Cv + ch) * n + j] = hRows[(b * n + j) * Cv + ch]
+        } } }
+        tokenizer.addScale(h, scale: si, to: &fHat)
+        nextInput = si < S - 1 ? tokenizer.nextInput(fHat, after: si) : nil
+    }
+
+    /// Checks the editing hook against the schedule and batch.
+    static func validate(editing: EditingHook?, patchSizes: [Int], batch: Int, vocab: Int) throws {
+        guard let editing else { return }
+        guard editing.keep.count == patchSizes.count, editing.originalTokens.count == patchSizes.count else {
+            throw GenerationError.invalidEditing("need keep flags and original tokens for all \(patchSizes.count) scales")
+        }
+        for (si, pn) in patchSizes.enumerated() {
+            guard editing.keep[si].count == batch * pn * pn, editing.originalTokens[si].count == batch * pn * pn else {
+                throw GenerationError.invalidEditing("scale \(si) needs \(batch)×\(pn * pn) entries")
+            }
+            for (r, k) in editing.keep[si].enumerated() where k {
+                let v = editing.originalTokens[si][r]
+                guard v >= 0 && Int(v) < vocab else {
+                    throw GenerationError.invalidEditing("token \(v) at scale \(si) outside the vocabulary")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+/// Plain VAR generation (spec §6.1): a model, its tokenizer, and buffers reused across calls.
+///
+/// Image b of a call uses its own MT19937 seeded `seeds[b]` (docs/design.md), so an image does not depend
+/// on the batch it is generated in.
+public final class VARGenerator {
+    public let model: VARModel
+    public let tokenizer: ScaleTokenizer
+    /// KV-cache storage, kept between calls (page faults are expensive).
+    public let arena: KVArena
+    /// Activation buffers, kept between calls.
+    public let workspace: VARWorkspace
+
+    /// Refuses a tokenizer whose schedule, vocabulary or latent width differ from the model's.
+    public init(model: VARModel, tokenizer: ScaleTokenizer, arena: KVArena = KVArena(),
+                workspace: VARWorkspace = VARWorkspace()) throws {
+        try VARGenerator.check(model.config, fits: tokenizer)
+        self.model = model; self.tokenizer = tokenizer; self.arena = arena; self.workspace = workspace
+    }
+
+    static func check(_ c: VARConfig, fits t: ScaleTokenizer) throws {
+        guard c.patchSizes == t.patchSizes else {
+            throw GenerationError.incompatibleTokenizer("patch sizes \(c.patchSizes) vs \(t.patchSizes)")
+        }
+        guard c.vocabSize == t.vocabSize else {
+            throw GenerationError.incompatibleTokenizer("vocabulary \(c.vocabSize) vs \(t.vocabSize)")
+        }
+        guard c.zChannels == t.latentChannels else {
+            throw GenerationError.incompatibleTokenizer("latent channels \(c.zChannels) vs \(t.latentChannels)")
+        }
+    }
+
+    static func checkBatch(labels: [Int], seeds: [UInt64], numClasses: Int) throws {
+        guard !labels.isEmpty else { throw GenerationError.invalidBatch("no labels") }
+        guard labels.count == seeds.count else {
+            throw GenerationError.invalidBatch("\(labels.count) labels but \(seeds.count) seeds")
+        }
+        for l in labels where l < 0 || l > numClasses {
+            throw GenerationError.invalidBatch("label \(l) outside 0...\(numClasses) (\(numClasses) = unconditional)")
+        }
+    }
+
+    /// Generates `labels.count` images: returns every scale's tokens and f̂ `(B, Cvae, P, P)`.
+    ///
+    /// - Parameters:
+    ///   - labels: class per image, `0..<numClasses`, or `numClasses` for unconditional.
+    ///   - seeds: one seed per image (`sampling.seeds(count:)` gives `seed + i`); `sampling.seed` is ignored.
+    ///   - editing: optional teacher forcing of kept positions (spec §11).
+    ///   - progress: called after every scale; returning false cancels.
+    public func generate(labels: [Int], seeds: [UInt64], sampling: SamplingConfig,
+                         editing: EditingHook? = nil, progress: ProgressHandler? = nil) throws -> GenerationResult {
+        let c = model.config, B = labels.count
+        try VARGenerator.checkBatch(labels: labels, seeds: seeds, numClasses: c.numClasses)
+        try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
+        let session = VARSession(model: model, labels: labels + Array(repeating: c.unconditionalClass, count: B),
+                                 capacity: c.tokenCount, arena: arena, workspace: workspace)
+        let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds)
+        let ends = c.scaleEnds
+        for si in 0..<c.scaleCount {
+            runner.step(session: session, scale: si)
+            if let progress, !progress(GenerationProgress(stage: .generate, scale: si, scaleCount: c.scaleCount,
+                                                          tokensDone: ends[si], tokenCount: c.tokenCount)) {
+                throw GenerationError.cancelled
+            }
+        }
+        return GenerationResult(tokens: runner.tokens, fHat: runner.fHat)
+    }
+
+    /// Bytes of KV cache and work buffers a call with `batch` images needs (for a memory accountant).
+    public func memoryBytes(batch: Int) -> (kvCache: Int, workspace: Int) {
+        (model.kvCacheBytes(batch: batch), model.generationWorkspaceBytes(batch: batch))
+    }
+}
+
+/// Plain VAR generation in one call (spec §6.1); see `VARGenerator.generate`.
+public func generate(labels: [Int], seeds: [UInt64], sampling: SamplingConfig, model: VARModel,
+                     tokenizer: ScaleTokenizer, editing: EditingHook? = nil,
+                     progress: ProgressHandler? = nil) throws -> GenerationResult {
+    try VARGenerator(model: model, tokenizer: tokenizer)
+        .generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
+}

@@ -1,0 +1,54 @@
+/// Cosine attention with a KV cache and the block-causal rule (spec §5.3, §5.6, §5.7).
+enum CachedAttention {
+    /// A run of query positions that all see the keys `[0, keyEnd)`: the queries of one scale
+    /// (the block-causal mask expressed as key ranges instead of −∞ entries; identical softmax).
+    struct QueryGroup {
+        /// Query rows `[start, end)` relative to the chunk's first position.
+        var start: Int, end: Int
+        /// Exclusive end of visible key positions.
+        var keyEnd: Int
+    }
+
+    /// Attention for a chunk of `n` new positions `[p0, p0 + n)` of every one of the cache's rows.
+    ///
+    /// - `qkv`: (rows, n, 3C), modified: q and k are L2-normalised per head, q multiplied by `scaleMul[h]`.
+    /// - Normalised k and v are appended to `cache` at `[p0, p0 + n)` for `block`.
+    /// - `out`: (rows, n, C), heads concatenated head-major.
+    /// - `scores`: scratch of at least `maxGroup · maxKeyEnd` floats.
+    static func forward(qkv: UnsafeMutablePointer<Float>, n: Int, p0: Int, groups: [QueryGroup],
+                        scaleMul: [Float], cache: KVCache, block: Int,
+                        scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let rows = cache.rows, H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
+        // 1. Normalise q (× per-head temperature) and k; copy k, v into the cache.
+        Parallel.forEach(rows * n, grain: max(1, 8192 / max(C3, 1))) { range in
+            for rn in range {
+                let r = rn / n, i = rn % n
+                let base = qkv + rn * C3
+                for h in 0..<H {
+                    let q = base + h * hd, k = base + C + h * hd, v = base + 2 * C + h * hd
+                    Elementwise.normalize(q, dim: hd, factor: scaleMul[h])
+                    Elementwise.normalize(k, dim: hd, factor: 1)
+                    (cache.keys(block: block, row: r, head: h) + (p0 + i) * hd).update(from: k, count: hd)
+                    (cache.values(block: block, row: r, head: h) + (p0 + i) * hd).update(from: v, count: hd)
+                }
+            }
+        }
+        // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1).
+        for r in 0..<rows {
+            for h in 0..<H {
+                let kPtr = cache.keys(block: block, row: r, head: h)
+                let vPtr = cache.values(block: block, row: r, head: h)
+                for g in groups {
+                    let m = g.end - g.start
+                    if m == 0 { continue }
+                    let q = qkv + (r * n + g.start) * C3 + h * hd
+                    BLAS.gemm(transB: true, m: m, n: g.keyEnd, k: hd,
+                              a: q, lda: C3, b: kPtr, ldb: hd, c: scores, ldc: g.keyEnd)
+                    Elementwise.softmaxRows(scores, rows: m, count: g.keyEnd, ld: g.keyEnd)
+                    BLAS.gemm(m: m, n: hd, k: g.keyEnd, a: scores, lda: g.keyEnd, b: vPtr, ldb: hd,
+                              c: out + (r * n + g.start) * C + h * hd, ldc: C)
+                }
+            }
+        }
+    }
+}

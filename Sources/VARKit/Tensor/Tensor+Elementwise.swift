@@ -1,0 +1,110 @@
+import Foundation
+
+/// Fused elementwise kernels of the transformer (spec §3.1, §5.2–5.5), on raw row-major buffers and
+/// parallel over rows. Rows are grouped per sample: row r belongs to sample `r / rowsPerSample`, whose
+/// modulation vectors are read at `mod + sample·modStride`.
+public enum Elementwise {
+    /// `out = LN(x) ⊙ (1 + scale) + shift` with the parameter-free LayerNorm (eps 1e−6, biased variance).
+    /// `x`, `out`: (rows, C). `scale`/`shift` point at the first sample's C-vectors, `modStride` apart.
+    public static func layerNormModulate(_ x: UnsafePointer<Float>, rows: Int, width C: Int,
+                                         rowsPerSample: Int, scale: UnsafePointer<Float>,
+                                         shift: UnsafePointer<Float>, modStride: Int,
+                                         into out: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(rows, grain: max(1, 16384 / max(C, 1))) { range in
+            for r in range {
+                let xr = x + r * C, o = out + r * C
+                let sample = r / rowsPerSample
+                let sc = scale + sample * modStride, sh = shift + sample * modStride
+                var mean: Double = 0
+                for i in 0..<C { mean += Double(xr[i]) }
+                mean /= Double(C)
+                var variance: Double = 0
+                for i in 0..<C { let d = Double(xr[i]) - mean; variance += d * d }
+                variance /= Double(C)
+                let inv = Float(1 / (variance + 1e-6).squareRoot())
+                let mu = Float(mean)
+                for i in 0..<C {
+                    o[i] = ((xr[i] - mu) * inv) * (1 + sc[i]) + sh[i]
+                }
+            }
+        }
+    }
+
+    /// `x += gate ⊙ y` per sample (the gated residual of spec §5.2). `x`, `y`: (rows, C).
+    public static func gatedResidual(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int,
+                                     width C: Int, rowsPerSample: Int, gate: UnsafePointer<Float>, gateStride: Int) {
+        Parallel.forEach(rows, grain: max(1, 32768 / max(C, 1))) { range in
+            for r in range {
+                let xr = x + r * C, yr = y + r * C, g = gate + (r / rowsPerSample) * gateStride
+                for i in 0..<C { xr[i] += yr[i] * g[i] }
+            }
+        }
+    }
+
+    /// GELU with the tanh approximation, in place: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let k0: Float = 0.7978845608028654, k1: Float = 0.044715
+        Parallel.forEach(count, grain: 32768) { range in
+            for i in range {
+                let v = x[i]
+                x[i] = 0.5 * v * (1 + tanhf(k0 * (v + k1 * v * v * v)))
+            }
+        }
+    }
+
+    /// `silu(x) = x·σ(x)` into `out`.
+    public static func silu(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { let v = x[i]; out[i] = v / (1 + expf(-v)) }
+    }
+
+    /// L2-normalises `count` consecutive vectors of length `dim`, each starting `stride` after the previous,
+    /// then multiplies by `factor`: `v ← v / max(‖v‖, 1e−12) · factor` (F.normalize, spec §5.3).
+    @inline(__always)
+    public static func normalize(_ v: UnsafeMutablePointer<Float>, dim: Int, factor: Float) {
+        var s: Float = 0
+        for i in 0..<dim { s += v[i] * v[i] }
+        let n = max(s.squareRoot(), 1e-12)
+        if factor == 1 {
+            for i in 0..<dim { v[i] = v[i] / n }
+        } else {
+            for i in 0..<dim { v[i] = (v[i] / n) * factor }
+        }
+    }
+
+    /// Softmax of each of `rows` rows of length `count` (stride `ld`), in place; float32.
+    public static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, count: Int, ld: Int) {
+        for r in 0..<rows {
+            let row = s + r * ld
+            var m = -Float.infinity
+            for j in 0..<count { m = max(m, row[j]) }
+            var sum: Float = 0
+            for j in 0..<count { let e = expf(row[j] - m); row[j] = e; sum += e }
+            let inv = 1 / sum
+            for j in 0..<count { row[j] *= inv }
+        }
+    }
+}
+
+/// A growable scratch buffer that is allocated once and reused (page faults are expensive, performance.md §3).
+final class ScratchBuffer {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init(_ capacity: Int = 0) {
+        self.capacity = max(capacity, 1)
+        pointer = .allocate(capacity: self.capacity)
+    }
+
+    /// Makes room for `count` floats (contents are not preserved when it grows) and returns the pointer.
+    @discardableResult
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            capacity = count
+            pointer = .allocate(capacity: count)
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
+}

@@ -1,0 +1,213 @@
+import Foundation
+
+/// Architecture of a VAR transformer (spec §1.3), read from the model's JSON (docs/design.md) or
+/// inferred from an official checkpoint's tensor shapes.
+public struct VARConfig: Codable, Sendable, Equatable {
+    /// Always "var" in the JSON.
+    public var kind: String = "var"
+    /// Number of AdaLN blocks d.
+    public var depth: Int
+    /// Model width C (also the condition width D).
+    public var width: Int
+    /// Attention heads H; head dim = C / H.
+    public var heads: Int
+    /// Number of real classes; class index `numClasses` is the unconditional class.
+    public var numClasses: Int
+    /// Codebook size V.
+    public var vocabSize: Int
+    /// Latent channels Cvae (input width of `word_embed`).
+    public var zChannels: Int
+    /// Side of every scale, e.g. `(1, 2, 3, 4, 5, 6, 8, 10, 13, 16)`.
+    public var patchSizes: [Int]
+    /// FFN hidden width = round(C · mlpRatio).
+    public var mlpRatio: Double = 4
+    /// Human-readable class names (optional; index = class id).
+    public var classNames: [String]? = nil
+    /// File name of the VQVAE this model was trained with (relative to the JSON), if known.
+    public var vqvae: String? = nil
+    /// The shipped model's sampling defaults.
+    public var sampling: SamplingDefaults? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case kind, depth, width, heads, vocabSize = "vocab_size", numClasses = "num_classes"
+        case zChannels = "z_channels", patchSizes = "patch_sizes", mlpRatio = "mlp_ratio"
+        case classNames = "class_names", vqvae, sampling
+    }
+
+    public init(depth: Int, width: Int, heads: Int, numClasses: Int, vocabSize: Int, zChannels: Int,
+                patchSizes: [Int], mlpRatio: Double = 4, classNames: [String]? = nil,
+                vqvae: String? = nil, sampling: SamplingDefaults? = nil) {
+        self.depth = depth; self.width = width; self.heads = heads; self.numClasses = numClasses
+        self.vocabSize = vocabSize; self.zChannels = zChannels; self.patchSizes = patchSizes
+        self.mlpRatio = mlpRatio; self.classNames = classNames; self.vqvae = vqvae; self.sampling = sampling
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? "var"
+        depth = try c.decode(Int.self, forKey: .depth)
+        width = try c.decode(Int.self, forKey: .width)
+        heads = try c.decode(Int.self, forKey: .heads)
+        numClasses = try c.decode(Int.self, forKey: .numClasses)
+        vocabSize = try c.decode(Int.self, forKey: .vocabSize)
+        zChannels = try c.decode(Int.self, forKey: .zChannels)
+        patchSizes = try c.decode([Int].self, forKey: .patchSizes)
+        mlpRatio = try c.decodeIfPresent(Double.self, forKey: .mlpRatio) ?? 4
+        classNames = try c.decodeIfPresent([String].self, forKey: .classNames)
+        vqvae = try c.decodeIfPresent(String.self, forKey: .vqvae)
+        sampling = try c.decodeIfPresent(SamplingDefaults.self, forKey: .sampling)
+    }
+
+    /// Reads a model JSON (docs/design.md) and validates it.
+    public static func load(json path: String) throws -> VARConfig {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw VARConfigError.unreadable(path: path, reason: "\(error)")
+        }
+        let config: VARConfig
+        do { config = try JSONDecoder().decode(VARConfig.self, from: data) } catch {
+            throw VARConfigError.unreadable(path: path, reason: "\(error)")
+        }
+        if config.kind != "var" { throw VARConfigError.invalid("\(path): kind is \"\(config.kind)\", expected \"var\"") }
+        try config.validate()
+        return config
+    }
+
+    // MARK: derived quantities
+
+    /// Head dimension C / H.
+    public var headDim: Int { width / heads }
+    /// FFN hidden width.
+    public var mlpHidden: Int { Int((Double(width) * mlpRatio).rounded()) }
+    /// Number of scales S.
+    public var scaleCount: Int { patchSizes.count }
+    /// Total token count L = Σ pn².
+    public var tokenCount: Int { patchSizes.reduce(0) { $0 + $1 * $1 } }
+    /// The unconditional ("null") class index.
+    public var unconditionalClass: Int { numClasses }
+    /// `begin[si]` … `end[si]` positions of each scale (spec §1.1).
+    public var scaleBegins: [Int] { var b = [Int](); var acc = 0; for pn in patchSizes { b.append(acc); acc += pn * pn }; return b }
+    /// Cumulative token counts `end[si]`.
+    public var scaleEnds: [Int] { var e = [Int](); var acc = 0; for pn in patchSizes { acc += pn * pn; e.append(acc) }; return e }
+    /// Scale index of every position (the `lvl_1L` buffer).
+    public var scaleOfPosition: [Int] {
+        var out = [Int](); out.reserveCapacity(tokenCount)
+        for (si, pn) in patchSizes.enumerated() { out += [Int](repeating: si, count: pn * pn) }
+        return out
+    }
+
+    /// Throws when the numbers cannot describe a working model.
+    public func validate() throws {
+        guard depth > 0, width > 0, heads > 0, width % heads == 0 else {
+            throw VARConfigError.invalid("width \(width) must be a positive multiple of heads \(heads) (depth \(depth))")
+        }
+        guard numClasses > 0, vocabSize > 0, zChannels > 0 else {
+            throw VARConfigError.invalid("num_classes, vocab_size and z_channels must be positive")
+        }
+        guard !patchSizes.isEmpty, patchSizes.allSatisfy({ $0 > 0 }), patchSizes[0] == 1 else {
+            throw VARConfigError.invalid("patch_sizes \(patchSizes) must start with 1 and be positive")
+        }
+        guard mlpRatio > 0 else { throw VARConfigError.invalid("mlp_ratio must be positive") }
+    }
+
+    // MARK: presets
+
+    /// The official 256×256 schedule `(1,2,3,4,5,6,8,10,13,16)`.
+    public static let officialPatchSizes = [1, 2, 3, 4, 5, 6, 8, 10, 13, 16]
+
+    /// An official ImageNet 256×256 model (`var_d16.pth` … `var_d30.pth`): C = 64·d, H = d.
+    public static func official(depth: Int) -> VARConfig {
+        VARConfig(depth: depth, width: 64 * depth, heads: depth, numClasses: 1000, vocabSize: 4096,
+                  zChannels: 32, patchSizes: officialPatchSizes, mlpRatio: 4,
+                  sampling: SamplingDefaults(cfg: 4, topK: 900, topP: 0.95, temperature: .uniform(1),
+                                             moreSmooth: false, draftSteps: 8))
+    }
+
+    /// Infers the architecture of an official checkpoint with no JSON beside it (docs/design.md).
+    /// `shapeOf` returns a tensor's shape or nil when absent; `names` lists every tensor name.
+    /// Only checkpoints with 680 positions (the official schedule) can be inferred.
+    public init(inferringFromShapes shapeOf: (String) -> [Int]?, names: [String]) throws {
+        func need(_ key: String, rank: Int) throws -> [Int] {
+            guard let s = shapeOf(key), s.count == rank else {
+                throw VARConfigError.cannotInfer("tensor \(key) is missing or not of rank \(rank)")
+            }
+            return s
+        }
+        var blockIDs = Set<Int>()
+        for n in names where n.hasPrefix("blocks.") {
+            let rest = n.dropFirst("blocks.".count)
+            if let dot = rest.firstIndex(of: "."), let i = Int(rest[rest.startIndex..<dot]) { blockIDs.insert(i) }
+        }
+        let depth = blockIDs.count
+        guard depth > 0, blockIDs.max() == depth - 1 else {
+            throw VARConfigError.cannotInfer("no contiguous blocks.N.* tensors found")
+        }
+        let width = try need("pos_start", rank: 3)[2]
+        let heads = try need("blocks.0.attn.scale_mul_1H11", rank: 4)[1]
+        let classes = try need("class_emb.weight", rank: 2)[0] - 1
+        let vocab = try need("head.weight", rank: 2)[0]
+        let cvae = try need("word_embed.weight", rank: 2)[1]
+        let scales = try need("lvl_embed.weight", rank: 2)[0]
+        let positions = try need("pos_1LC", rank: 3)[1]
+        guard positions == 680, scales == VARConfig.officialPatchSizes.count else {
+            throw VARConfigError.cannotInfer("\(positions) positions in \(scales) scales is not the official schedule; "
+                                             + "put a JSON config (docs/design.md) beside the checkpoint")
+        }
+        let hidden = shapeOf("blocks.0.ffn.fc1.weight")?.first ?? 4 * width
+        self.init(depth: depth, width: width, heads: heads, numClasses: classes, vocabSize: vocab,
+                  zChannels: cvae, patchSizes: VARConfig.officialPatchSizes,
+                  mlpRatio: Double(hidden) / Double(width))
+        if classes == 1000 && vocab == 4096 {
+            sampling = VARConfig.official(depth: depth).sampling
+        }
+        try validate()
+    }
+}
+
+/// A shipped model's sampling defaults (the `sampling` object of the model JSON).
+public struct SamplingDefaults: Codable, Sendable, Equatable {
+    public var cfg: Double
+    public var topK: Int
+    public var topP: Double
+    /// One temperature for all scales (the JSON may also hold a per-scale list).
+    public var temperature: PerScale<Double>
+    public var moreSmooth: Bool
+    /// CoDe's default split N.
+    public var draftSteps: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case cfg, topK = "top_k", topP = "top_p", temperature, moreSmooth = "more_smooth", draftSteps = "draft_steps"
+    }
+
+    public init(cfg: Double, topK: Int, topP: Double, temperature: PerScale<Double>, moreSmooth: Bool,
+                draftSteps: Int? = nil) {
+        self.cfg = cfg; self.topK = topK; self.topP = topP; self.temperature = temperature
+        self.moreSmooth = moreSmooth; self.draftSteps = draftSteps
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cfg = try c.decodeIfPresent(Double.self, forKey: .cfg) ?? 4
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? 0
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP) ?? 0
+        temperature = try c.decodeIfPresent(PerScale<Double>.self, forKey: .temperature) ?? .uniform(1)
+        moreSmooth = try c.decodeIfPresent(Bool.self, forKey: .moreSmooth) ?? false
+        draftSteps = try c.decodeIfPresent(Int.self, forKey: .draftSteps)
+    }
+}
+
+/// Errors of the model configuration.
+public enum VARConfigError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case invalid(String)
+    case cannotInfer(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "cannot read VAR config \(path): \(reason)"
+        case let .invalid(m): return "invalid VAR config: \(m)"
+        case let .cannotInfer(m):
+            return "cannot infer the VAR configuration from the checkpoint: \(m). HINT: write a JSON config (docs/design.md)"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+extension VARConfig {
+    /// Infers an official checkpoint's architecture from its tensor shapes (see `init(inferringFromShapes:names:)`).
+    public init(inferringFrom checkpoint: Checkpoint) throws {
+        try self.init(inferringFromShapes: { checkpoint.entry($0)?.shape }, names: checkpoint.names)
+    }
+
+    /// The configuration of a VAR checkpoint: the JSON of the same stem beside it (`var_d16.json` for
+    /// `var_d16.pth`) when present, otherwise inferred from the official layout.
+    public static func forCheckpoint(at path: String, checkpoint: Checkpoint) throws -> VARConfig {
+        let url = URL(fileURLWithPath: path)
+        let json = url.deletingPathExtension().appendingPathExtension("json").path
+        if FileManager.default.fileExists(atPath: json) { return try VARConfig.load(json: json) }
+        return try VARConfig(inferringFrom: checkpoint)
+    }
+}
+
+extension VARModel {
+    /// Builds the model from a scoped weight reader (docs/design.md); keys are the official ones (spec §2.2).
+    public convenience init(config: VARConfig, scope: WeightScope) {
+        self.init(config: config) { key, shape in scope(key, shape) }
+    }
+
+    /// Loads a VAR checkpoint (`.pth` or `.safetensors`) with its JSON or inferred configuration.
+    /// Throws one error listing every missing, unused or mis-shaped tensor.
+    public static func load(path: String, config: VARConfig? = nil) throws -> VARModel {
+        let checkpoint = try Checkpoint(path: path)
+        let cfg = try config ?? VARConfig.forCheckpoint(at: path, checkpoint: checkpoint)
+        let reader = WeightReader(checkpoint, optional: optionalKeys(for: cfg))
+        let model = VARModel(config: cfg, scope: reader.root)
+        try reader.finish()
+        return model
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// A source of weights by official checkpoint key and expected shape (docs/design.md: `WeightScope`
+/// satisfies it as `{ scope($0, $1) }`). It records problems itself and never throws.
+public typealias WeightSource = (_ key: String, _ shape: [Int]) -> Tensor
+
+/// Weights of one AdaLN self-attention block (spec §2.2, §5.2).
+struct VARBlockWeights {
+    let qkv: Tensor          // (3C, C) mat_qkv.weight
+    let qkvBias: Tensor      // (3C) concat(q_bias, 0, v_bias)
+    let scaleMul: [Float]    // (H) exp(min(scale_mul_1H11, ln 100))
+    let proj: Tensor         // (C, C)
+    let projBias: Tensor     // (C)
+    let fc1: Tensor          // (hidden, C)
+    let fc1Bias: Tensor      // (hidden)
+    let fc2: Tensor          // (C, hidden)
+    let fc2Bias: Tensor      // (C)
+    let ada: Tensor          // (6C, C) ada_lin.1.weight: γ1, γ2, s1, s2, β1, β2
+    let adaBias: Tensor      // (6C)
+
+    init(config c: VARConfig, block i: Int, weights w: WeightSource) {
+        let C = c.width, H = c.heads, p = "blocks.\(i)."
+        qkv = w(p + "attn.mat_qkv.weight", [3 * C, C])
+        let qb = w(p + "attn.q_bias", [C]), vb = w(p + "attn.v_bias", [C])
+        qkvBias = Tensor(shape: [3 * C], data: qb.data + [Float](repeating: 0, count: C) + vb.data)
+        let sm = w(p + "attn.scale_mul_1H11", [1, H, 1, 1])
+        let maxLog = Float(log(100.0))
+        scaleMul = sm.data.map { expf(min($0, maxLog)) }
+        proj = w(p + "attn.proj.weight", [C, C]); projBias = w(p + "attn.proj.bias", [C])
+        fc1 = w(p + "ffn.fc1.weight", [c.mlpHidden, C]); fc1Bias = w(p + "ffn.fc1.bias", [c.mlpHidden])
+        fc2 = w(p + "ffn.fc2.weight", [C, c.mlpHidden]); fc2Bias = w(p + "ffn.fc2.bias", [C])
+        ada = w(p + "ada_lin.1.weight", [6 * C, C]); adaBias = w(p + "ada_lin.1.bias", [6 * C])
+    }
+}
+
+/// The VAR transformer (spec §5): embeddings, d AdaLN blocks with cosine attention, AdaLN head.
+/// Immutable after loading; inference state lives in a `VARSession`.
+public final class VARModel {
+    public let config: VARConfig
+    let posStart: Tensor       // (C) pos_start
+    let lvlPos: Tensor         // (L, C) lvl_embed[scale(p)] + pos_1LC[p]
+    let wordEmbed: Tensor      // (C, Cvae)
+    let wordEmbedBias: Tensor  // (C)
+    let classEmb: Tensor       // (numClasses + 1, C)
+    let blocks: [VARBlockWeights]
+    let headAda: Tensor        // (2C, C) head_nm.ada_lin.1.weight: scale, shift
+    let headAdaBias: Tensor    // (2C)
+    let head: Tensor           // (V, C)
+    let headBias: Tensor       // (V)
+
+    /// Builds the model from weights by official key (spec §2.2). Buffers (`lvl_1L`,
+    /// `attn_bias_for_masking`, `blocks.N.attn.zero_k_bias`) are recomputed and never requested; declare
+    /// them optional to the reader with `VARModel.optionalKeys(for:)`.
+    public init(config: VARConfig, weights w: WeightSource) {
+        self.config = config
+        let C = config.width, L = config.tokenCount
+        posStart = w("pos_start", [1, 1, C]).reshaped([C])
+        let pos = w("pos_1LC", [1, L, C])
+        let lvl = w("lvl_embed.weight", [config.scaleCount, C])
+        var lp = [Float](repeating: 0, count: L * C)
+        if pos.count == L * C && lvl.count == config.scaleCount * C {
+            for (p, si) in config.scaleOfPosition.enumerated() {
+                for i in 0..<C { lp[p * C + i] = lvl.data[si * C + i] + pos.data[p * C + i] }
+            }
+        }
+        lvlPos = Tensor(shape: [L, C], data: lp)
+        wordEmbed = w("word_embed.weight", [C, config.zChannels])
+        wordEmbedBias = w("word_embed.bias", [C])
+        classEmb = w("class_emb.weight", [config.numClasses + 1, C])
+        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: $0, weights: w) }
+        headAda = w("head_nm.ada_lin.1.weight", [2 * C, C])
+        headAdaBias = w("head_nm.ada_lin.1.bias", [2 * C])
+        head = w("head.weight", [config.vocabSize, C])
+        headBias = w("head.bias", [config.vocabSize])
+    }
+
+    /// Buffer keys an official file holds but the model recomputes (spec §2.3).
+    public static func optionalKeys(for config: VARConfig) -> Set<String> {
+        var keys: Set<String> = ["lvl_1L", "attn_bias_for_masking"]
+        for i in 0..<config.depth { keys.insert("blocks.\(i).attn.zero_k_bias") }
+        return keys
+    }
+
+    /// Number of stored weights the model holds (float32 elements).
+    public var parameterCount: Int {
+        let C = config.width, L = config.tokenCount
+        var n = C + L * C + wordEmbed.count + wordEmbedBias.count + classEmb.count + config.scaleCount * C
+        n += headAda.count + headAdaBias.count + head.count + headBias.count
+        for b in blocks {
+            n += b.qkv.count + 2 * C + b.scaleMul.count + b.proj.count + b.projBias.count + b.fc1.count
+            n += b.fc1Bias.count + b.fc2.count + b.fc2Bias.count + b.ada.count + b.adaBias.count
+        }
+        return n
+    }
+
+    /// KV-cache bytes for a generation of `batch` images (2B rows with CFG) over `positions` positions
+    /// (default: all L): `d · 2 · 2B · C · positions · 4`.
+    public func kvCacheBytes(batch: Int, positions: Int? = nil) -> Int {
+        KVCache.floats(depth: config.depth, rows: 2 * batch, heads: config.heads, headDim: config.headDim,
+                       capacity: positions ?? config.tokenCount) * MemoryLayout<Float>.stride
+    }
+
+    /// Work-buffer bytes of one forward over `positions` positions of `rows` rows (activations, qkv,
+    /// FFN hidden, attention scores for keys up to `keys`, logits for `logitRows` rows).
+    public func workspaceBytes(rows: Int, positions n: Int, keys: Int, logitRows: Int) -> Int {
+        let C = config.width
+        let floats = rows * n * (3 * C + 3 * C + config.mlpHidden) + n * keys + logitRows * config.vocabSize
+        return floats * MemoryLayout<Float>.stride
+    }
+
+    /// Work-buffer bytes of plain generation for `batch` images (largest scale step).
+    public func generationWorkspaceBytes(batch: Int) -> Int {
+        let last = config.patchSizes.last ?? 1
+        return workspaceBytes(rows: 2 * batch, positions: last * last, keys: config.tokenCount,
+                              logitRows: 2 * batch * last * last)
+    }
+}
+
+extension VARModel {
+    /// A model with deterministic pseudo-random weights (tests and speed benchmarks; the arithmetic does
+    /// not depend on the values). Scales are chosen so that logits are spread enough to sample varied tokens.
+    public convenience init(config: VARConfig, randomSeed: UInt64) {
+        var rng = MT19937(seed: randomSeed)
+        self.init(config: config) { key, shape in
+            let n = shape.reduce(1, *)
+            var amp: Float = 0.02
+            if key.hasSuffix(".weight"), shape.count == 2 { amp = 1 / Float(shape[1]).squareRoot() }
+            if key.hasSuffix("scale_mul_1H11") { return Tensor(shape: shape, data: (0..<n).map { _ in Float(log(4.0)) + 0.5 * (Float(rng.nextDouble()) - 0.5) }) }
+            if key == "head.weight" { amp *= 4 }
+            if key.hasSuffix("class_emb.weight") || key.hasPrefix("pos_") || key.hasPrefix("lvl_embed") { amp = 0.5 }
+            return Tensor(shape: shape, data: (0..<n).map { _ in amp * (2 * Float(rng.nextDouble()) - 1) })
+        }
+    }
+}

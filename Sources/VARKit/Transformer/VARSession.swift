@@ -1,0 +1,212 @@
+/// Reusable work buffers of transformer forwards (allocated once, grown on demand, shared by a drafter and
+/// a refiner in turn).
+public final class VARWorkspace {
+    let x = ScratchBuffer()       // (rows, n, C) residual stream
+    let y = ScratchBuffer()       // (rows, n, C) modulated LN output / sub-layer output
+    let qkv = ScratchBuffer()     // (rows, n, 3C)
+    let attn = ScratchBuffer()    // (rows, n, C)
+    let hidden = ScratchBuffer()  // (rows, n, hidden)
+    let scores = ScratchBuffer()  // (group, keys)
+    let logits = ScratchBuffer()  // (rows, nLogits, V)
+
+    public init() {}
+
+    /// Bytes currently held.
+    public var bytes: Int {
+        [x, y, qkv, attn, hidden, scores, logits].reduce(0) { $0 + $1.capacity } * MemoryLayout<Float>.stride
+    }
+}
+
+/// The inference state of one call of a `VARModel`: conditions of every row, the KV cache, and the
+/// forward over chunks of positions that end on a scale boundary (spec §5, §6.1, §7.3).
+///
+/// Rows are the model's batch: for generation `2B` (conditional first, then unconditional, spec §6.1),
+/// for a teacher-forced check `B`. Inputs are given for `inputBatch` samples; row r uses sample `r % inputBatch`.
+public final class VARSession {
+    public let model: VARModel
+    public let labels: [Int]
+    public var rows: Int { labels.count }
+    public let cache: KVCache
+    let workspace: VARWorkspace
+    let condSilu: [Float]          // (rows, C)
+    let classVectors: [Float]      // (rows, C) class_emb rows (sos and condition)
+    let ada: [[Float]]             // per block (rows, 6C)
+    let headMod: [Float]           // (rows, 2C)
+
+    /// Positions processed so far.
+    public var position: Int { cache.length }
+
+    /// - Parameters:
+    ///   - labels: class index of every row (the unconditional class is `numClasses`).
+    ///   - capacity: positions the cache must hold (default all L).
+    ///   - arena: storage of the KV cache (reused across calls and models).
+    public init(model: VARModel, labels: [Int], capacity: Int? = nil, arena: KVArena = KVArena(),
+                workspace: VARWorkspace = VARWorkspace()) {
+        let c = model.config, C = c.width
+        self.model = model
+        self.labels = labels
+        self.workspace = workspace
+        cache = KVCache(depth: c.depth, rows: labels.count, heads: c.heads, headDim: c.headDim,
+                        capacity: capacity ?? c.tokenCount, arena: arena)
+        var cls = [Float](repeating: 0, count: labels.count * C)
+        for (r, label) in labels.enumerated() {
+            precondition(label >= 0 && label <= c.numClasses, "label \(label) outside 0...\(c.numClasses)")
+            for i in 0..<C { cls[r * C + i] = model.classEmb.data[label * C + i] }
+        }
+        classVectors = cls
+        var s = [Float](repeating: 0, count: cls.count)
+        cls.withUnsafeBufferPointer { src in
+            s.withUnsafeMutableBufferPointer { dst in
+                if let a = src.baseAddress, let b = dst.baseAddress { Elementwise.silu(a, count: src.count, into: b) }
+            }
+        }
+        condSilu = s
+        let rows = labels.count
+        ada = model.blocks.map { b in VARSession.linear(s, rows: rows, b.ada, b.adaBias) }
+        headMod = VARSession.linear(s, rows: rows, model.headAda, model.headAdaBias)
+    }
+
+    /// Clears the cache (storage stays allocated).
+    public func reset() { cache.reset() }
+
+    // MARK: embeddings (spec §5.1)
+
+    /// Writes the transformer input for positions `[p0, p0 + n)` into the workspace: the class token at
+    /// position 0 (`c + pos_start + lvl_pos[0]`), `word_embed(latent) + lvl_pos[p]` elsewhere.
+    /// `latents` is `(inputBatch, n − (p0 == 0 ? 1 : 0), Cvae)` row-major (ignored when only position 0).
+    func embed(latents: UnsafePointer<Float>?, inputBatch: Int, p0: Int, n: Int) {
+        let c = model.config, C = c.width, Cv = c.zChannels
+        let x = workspace.x.reserve(rows * n * C)
+        let first = p0 == 0 ? 1 : 0
+        let m = n - first
+        model.lvlPos.data.withUnsafeBufferPointer { lpBuf in
+            guard let lp = lpBuf.baseAddress else { return }
+            // word_embed for the input samples, into the first inputBatch rows.
+            if m > 0, let latents {
+                model.wordEmbed.data.withUnsafeBufferPointer { wb in
+                    guard let w = wb.baseAddress else { return }
+                    for b in 0..<inputBatch {
+                        let dst = x + (b * n + first) * C
+                        for i in 0..<m { (dst + i * C).update(from: model.wordEmbedBias.data, count: C) }
+                        BLAS.gemm(transB: true, m: m, n: C, k: Cv, a: latents + b * m * Cv, lda: Cv,
+                                  b: w, ldb: Cv, beta: 1, c: dst, ldc: C)
+                        for i in 0..<m {
+                            let row = dst + i * C, pos = lp + (p0 + first + i) * C
+                            for j in 0..<C { row[j] += pos[j] }
+                        }
+                    }
+                }
+            }
+            for r in 0..<rows {
+                if r >= inputBatch, m > 0 {
+                    (x + (r * n + first) * C).update(from: x + ((r % inputBatch) * n + first) * C, count: m * C)
+                }
+                if first == 1 {
+                    let row = x + r * n * C
+                    for j in 0..<C {
+                        row[j] = (classVectors[r * C + j] + model.posStart.data[j]) + lp[j]
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: forward
+
+    /// Runs all blocks over positions `[position, position + n)` — which must end on a scale boundary — with
+    /// the block-causal rule, appends their keys/values to the cache, and returns the logits of positions
+    /// `[logitsFrom, position + n)` for every row: `(rows, count, V)` in the workspace (valid until the next call).
+    func forward(n: Int, logitsFrom: Int? = nil) -> UnsafeMutablePointer<Float> {
+        let c = model.config, C = c.width, p0 = cache.length, p1 = p0 + n
+        let ends = c.scaleEnds, begins = c.scaleBegins
+        precondition(ends.contains(p1) && p1 <= cache.capacity, "forward must end on a scale boundary within capacity")
+        var groups: [CachedAttention.QueryGroup] = []
+        for si in 0..<c.scaleCount where ends[si] > p0 && begins[si] < p1 {
+            groups.append(.init(start: max(begins[si], p0) - p0, end: ends[si] - p0, keyEnd: ends[si]))
+        }
+        let R = rows * n
+        let ws = workspace
+        let x = ws.x.pointer
+        let y = ws.y.reserve(R * C), qkv = ws.qkv.reserve(R * 3 * C), attn = ws.attn.reserve(R * C)
+        let hidden = ws.hidden.reserve(R * c.mlpHidden)
+        let maxGroup = groups.map { $0.end - $0.start }.max() ?? 0
+        let scores = ws.scores.reserve(maxGroup * p1)
+        for (bi, blk) in model.blocks.enumerated() {
+            ada[bi].withUnsafeBufferPointer { aBuf in
+                guard let a = aBuf.baseAddress else { return }
+                // a = (γ1, γ2, s1, s2, β1, β2) per row, spec §5.2.
+                Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 2 * C,
+                                              shift: a + 4 * C, modStride: 6 * C, into: y)
+                VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv)
+                CachedAttention.forward(qkv: qkv, n: n, p0: p0, groups: groups, scaleMul: blk.scaleMul,
+                                        cache: cache, block: bi, scores: scores, out: attn)
+                VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y)
+                Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C)
+                Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 3 * C,
+                                              shift: a + 5 * C, modStride: 6 * C, into: y)
+                VARSession.linear(y, rows: R, blk.fc1, blk.fc1Bias, into: hidden)
+                Elementwise.geluTanh(hidden, count: R * c.mlpHidden)
+                VARSession.linear(hidden, rows: R, blk.fc2, blk.fc2Bias, into: y)
+                Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C)
+            }
+        }
+        cache.length = p1
+        // Head (spec §5.5) on the requested tail of positions.
+        let from = max(logitsFrom ?? p0, p0), skip = from - p0, m = p1 - from
+        let logits = ws.logits.reserve(rows * m * c.vocabSize)
+        headMod.withUnsafeBufferPointer { hBuf in
+            guard let h = hBuf.baseAddress else { return }
+            Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: h, shift: h + C,
+                                          modStride: 2 * C, into: y)
+        }
+        if skip == 0 {
+            VARSession.linear(y, rows: R, model.head, model.headBias, into: logits)
+        } else {
+            for r in 0..<rows {
+                VARSession.linear(y + (r * n + skip) * C, rows: m, model.head, model.headBias,
+                                  into: logits + r * m * c.vocabSize)
+            }
+        }
+        return logits
+    }
+
+    // MARK: helpers
+
+    /// `out (rows, out) = x (rows, in) · Wᵀ + bias`.
+    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ bias: Tensor,
+                       into out: UnsafeMutablePointer<Float>) {
+        let outF = w.shape[0], inF = w.shape[1]
+        bias.data.withUnsafeBufferPointer { b in
+            guard let bp = b.baseAddress else { return }
+            for r in 0..<rows { (out + r * outF).update(from: bp, count: outF) }
+        }
+        w.data.withUnsafeBufferPointer { wb in
+            guard let wp = wb.baseAddress else { return }
+            BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: wp, ldb: inF, beta: 1,
+                      c: out, ldc: outF)
+        }
+    }
+
+    static func linear(_ x: [Float], rows: Int, _ w: Tensor, _ bias: Tensor) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * w.shape[0])
+        x.withUnsafeBufferPointer { xb in
+            out.withUnsafeMutableBufferPointer { ob in
+                if let xp = xb.baseAddress, let op = ob.baseAddress { linear(xp, rows: rows, w, bias, into: op) }
+            }
+        }
+        return out
+    }
+}
+
+extension VARModel {
+    /// The teacher-forced forward (spec §5.6): labels `(B)` and inputs `(B, L − 1, Cvae)` (spec §4.10) →
+    /// logits `(B, L, V)` for every position, with the block-causal mask. No label dropout.
+    public func teacherForcedLogits(labels: [Int], inputs: Tensor) -> Tensor {
+        let c = config, L = c.tokenCount, B = labels.count
+        precondition(inputs.shape == [B, L - 1, c.zChannels], "teacher-forced inputs must be (B, L−1, Cvae)")
+        let session = VARSession(model: self, labels: labels, capacity: L)
+        inputs.data.withUnsafeBufferPointer { session.embed(latents: $0.baseAddress, inputBatch: B, p0: 0, n: L) }
+        let logits = session.forward(n: L)
+        return Tensor(shape: [B, L, c.vocabSize], data: Array(UnsafeBufferPointer(start: logits, count: B * L * c.vocabSize)))
+    }
+}
