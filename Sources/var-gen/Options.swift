@@ -45,20 +45,20 @@ struct ParsedOptions {
 
     func int(_ name: String) throws -> Int? {
         guard let v = values[name] else { return nil }
-        guard let i = Int(v.trimmingCharacters(in: " ")) else { throw UsageError.invalid(name, v, expected: "an integer") }
+        guard let i = Int(v.trimmed) else { throw UsageError.invalid(name, v, expected: "an integer") }
         return i
     }
 
     func double(_ name: String) throws -> Double? {
         guard let v = values[name] else { return nil }
-        guard let d = Double(v.trimmingCharacters(in: " ")), d.isFinite else { throw UsageError.invalid(name, v, expected: "a number") }
+        guard let d = Double(v.trimmed), d.isFinite else { throw UsageError.invalid(name, v, expected: "a number") }
         return d
     }
 
     /// A comma-separated list of numbers ("1.1,1.1,1.0").
     func doubles(_ name: String) throws -> [Double]? {
         guard let v = values[name] else { return nil }
-        let items = v.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: " ")) }
+        let items = v.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmed) }
         guard !items.isEmpty, items.allSatisfy({ $0 != nil && $0!.isFinite }) else {
             throw UsageError.invalid(name, v, expected: "a number or a comma-separated list of numbers")
         }
@@ -67,7 +67,7 @@ struct ParsedOptions {
 
     func ints(_ name: String) throws -> [Int]? {
         guard let v = values[name] else { return nil }
-        let items = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: " ")) }
+        let items = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmed) }
         guard !items.isEmpty, items.allSatisfy({ $0 != nil }) else {
             throw UsageError.invalid(name, v, expected: "an integer or a comma-separated list of integers")
         }
@@ -181,11 +181,12 @@ enum OptionParser {
     }
 }
 
-extension String {
-    func trimmingCharacters(in set: String) -> String {
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs.
+    var trimmed: String {
         var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
         return String(s)
     }
 }

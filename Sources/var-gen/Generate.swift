@@ -1,0 +1,136 @@
+import Foundation
+import VARKit
+
+/// `var-gen generate`: class-conditional images with plain VAR or CoDe.
+struct GenerateCommand: Command {
+    static let name = "generate"
+    static let summary = "Generate class-conditional images (plain VAR, or CoDe with --refiner/--draft-steps)."
+    static let usage = "[--class C] [--count N] [--output FILE] [options]"
+    static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
+        .value("class", "C[,C…]", "Class ids, ranges a-b, names from the model JSON, 'all' or 'uncond'; cycled over the images.",
+               default: "image i gets class i mod classes"),
+        .value("count", "N", "Number of images.", default: "number of --class entries, else 1"),
+        .value("batch", "N", "Images generated together.", default: "min(count, 8)"),
+        .value("output", "FILE", "PNG to write; with several images and no --grid: FILE_0.png, FILE_1.png, …", default: "var-gen.png"),
+        .flag("grid", "Write all images as one grid PNG."),
+        .value("columns", "N", "Grid columns.", default: "⌈√count⌉"),
+        .value("save-tokens", "FILE", "Also save every scale's tokens (safetensors; read by `var-gen decode`)."),
+    ] + RuntimeOptions.specs
+
+    var models: ModelOptions
+    var sampling: SamplingOptions
+    var runtime: RuntimeOptions
+    var classText: String?
+    var count: Int?
+    var batch: Int?
+    var output: String
+    var grid: Bool
+    var columns: Int?
+    var saveTokens: String?
+
+    // Resolved by validate().
+    var pipeline: Pipeline!
+    var vaePath = ""
+    var settings = SamplingConfig()
+    var labels: [Int] = []
+
+    init(_ p: ParsedOptions, context: CLIContext) throws {
+        guard p.positionals.isEmpty else { throw UsageError("unexpected argument '\(p.positionals[0])' (see --help)") }
+        models = try ModelOptions(p)
+        sampling = try SamplingOptions(p)
+        runtime = try RuntimeOptions(p)
+        classText = p.string("class")
+        count = try p.int("count")
+        batch = try p.int("batch")
+        output = p.string("output") ?? "var-gen.png"
+        grid = p.flag("grid")
+        columns = try p.int("columns")
+        saveTokens = p.string("save-tokens")
+        if let c = count, c <= 0 { throw UsageError.invalid("count", String(c), expected: "a number of images ≥ 1") }
+        if let b = batch, b <= 0 { throw UsageError.invalid("batch", String(b), expected: "a batch size ≥ 1") }
+        if let c = columns, c <= 0 { throw UsageError.invalid("columns", String(c), expected: "a column count ≥ 1") }
+    }
+
+    mutating func validate(_ context: CLIContext) throws {
+        (pipeline, vaePath) = try models.resolve(context)
+        settings = try sampling.resolve(for: pipeline)
+        let config = pipeline.primary.config
+        let chosen = try classText.map { try ClassList.parse($0, flag: "class", config: config) }
+        let n = count ?? chosen?.count ?? 1
+        labels = (0..<n).map { i in chosen.map { $0[i % $0.count] } ?? i % config.numClasses }
+        try requireWritableDirectory(for: output, flag: "output")
+        if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
+    }
+
+    /// The file of image i: the output itself for one image or a grid, else `stem_i.ext`.
+    static func outputPath(_ output: String, index: Int, count: Int) -> String {
+        guard count > 1 else { return output }
+        let url = URL(fileURLWithPath: output)
+        let ext = url.pathExtension.isEmpty ? "png" : url.pathExtension
+        let stem = url.deletingPathExtension().lastPathComponent
+        let dir = output.contains("/") ? url.deletingLastPathComponent().path + "/" : ""
+        return "\(dir)\(stem)_\(index).\(ext)"
+    }
+
+    func run(_ context: CLIContext) throws {
+        let console = context.console
+        runtime.apply(console)
+        let progress = ProgressPrinter(console: console, pipeline: pipeline)
+        let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }
+        let n = labels.count
+        guard let b = engine.batchSize(requested: batch ?? min(n, 8), budget: runtime.memoryBudget) else {
+            throw CLIFailure("--memory-budget \(ByteSize.format(runtime.memoryBudget!)) is too small for one image "
+                             + "(weights alone: \(ByteSize.format(engine.accountant.current(.weights))))\nHINT: raise the budget")
+        }
+        let seeds = settings.seeds(count: n)
+        let config = pipeline.primary.config
+        progress.message("generating \(n) image\(n == 1 ? "" : "s") with \(pipeline.modelDescription)"
+                         + (pipeline.draftSteps.map { " (CoDe, draft steps \($0))" } ?? "")
+                         + ", batch \(b), seed \(settings.seed), \(describe(settings))")
+        var images: [RGBImage] = []
+        var tokens: [[Int32]] = Array(repeating: [], count: config.scaleCount)
+        let batches = (n + b - 1) / b
+        for (bi, lo) in stride(from: 0, to: n, by: b).enumerated() {
+            let hi = min(n, lo + b)
+            let out = try engine.generate(labels: Array(labels[lo..<hi]), seeds: Array(seeds[lo..<hi]), sampling: settings,
+                                          progress: progress.handler(prefix: batches > 1 ? "batch \(bi + 1)/\(batches): " : ""))
+            images += out.images
+            for si in 0..<tokens.count { tokens[si] += out.tokens[si] }
+        }
+        progress.message("done in \(progress.elapsed)")
+        var written: [String] = []
+        if grid || n == 1 {
+            let image = n == 1 ? images[0] : try RGBImage.grid(images, columns: columns)
+            let meta = n == 1 ? metadata(index: 0, seed: seeds[0])
+                : "classes=\(labels.map(String.init).joined(separator: ",")) seeds=\(seeds[0])…\(seeds[n - 1]) " + commonMetadata
+            try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: meta)], to: output)
+            written.append(output)
+        } else {
+            for i in 0..<n {
+                let path = Self.outputPath(output, index: i, count: n)
+                try PNG.write(images[i], text: [PNGTextChunk(key: "var-gen", text: metadata(index: i, seed: seeds[i]))], to: path)
+                written.append(path)
+            }
+        }
+        if let saveTokens {
+            try TokenFile.write(tokens: tokens, labels: labels, seeds: seeds, patchSizes: config.patchSizes,
+                                metadata: ["vae": URL(fileURLWithPath: vaePath).lastPathComponent,
+                                           "model": pipeline.modelDescription, "sampling": describe(settings)],
+                                to: saveTokens)
+            written.append(saveTokens)
+        }
+        for w in written { console.out(w + "\n") }
+        if runtime.memoryStats { console.err(renderMemoryReport(engine.accountant.report)) }
+    }
+
+    var commonMetadata: String {
+        "\(describe(settings)) model=\(pipeline.modelDescription)"
+            + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "")
+            + " vae=\(URL(fileURLWithPath: vaePath).lastPathComponent) version=\(CLI.version)"
+    }
+
+    /// "class=3 seed=7 cfg=2 …": enough to regenerate the image with `--class 3 --seed 7 …`.
+    func metadata(index i: Int, seed: UInt64) -> String {
+        "class=\(labels[i]) seed=\(seed) " + commonMetadata
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import VARKit
+
+/// `var-gen inspect`: what a checkpoint holds and which model it describes.
+struct InspectCommand: Command {
+    static let name = "inspect"
+    static let summary = "List a checkpoint's tensors (name, dtype, shape), its configuration and parameter count."
+    static let usage = "FILE [--json]"
+    static let options: [OptionSpec] = [
+        .flag("json", "Machine-readable output."),
+        .flag("summary", "Omit the tensor list."),
+    ]
+
+    var path: String
+    var json: Bool
+    var summaryOnly: Bool
+
+    init(_ p: ParsedOptions, context: CLIContext) throws {
+        guard p.positionals.count == 1 else { throw UsageError("expected one checkpoint file (see --help)") }
+        path = p.positionals[0]
+        json = p.flag("json")
+        summaryOnly = p.flag("summary")
+    }
+
+    mutating func validate(_ context: CLIContext) throws { try requireReadableFile(path, flag: "file") }
+
+    func run(_ context: CLIContext) throws {
+        let ck = try Checkpoint(path: path)
+        let entries = ck.entries
+        let parameters = entries.reduce(0) { $0 + $1.count }
+        var kind = "unknown"
+        var configJSON: Any = NSNull()
+        var configText = "not a VAR or VQVAE checkpoint var-gen recognises"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        if let c = try? VARConfig.forCheckpoint(at: path, checkpoint: ck) {
+            kind = "var"
+            configText = "VAR depth \(c.depth), width \(c.width), heads \(c.heads), \(c.numClasses) classes, vocabulary \(c.vocabSize), "
+                + "scales \(c.patchSizes)"
+            configJSON = (try? JSONSerialization.jsonObject(with: encoder.encode(c))) ?? NSNull()
+        } else if let c = try? VQVAEConfig.forCheckpoint(at: path, ck) {
+            kind = "vqvae"
+            configText = "VQVAE vocabulary \(c.vocabSize), z \(c.zChannels), ch \(c.ch)×\(c.chMult), \(c.imageSize)px, scales \(c.patchSizes)"
+            configJSON = (try? JSONSerialization.jsonObject(with: encoder.encode(c))) ?? NSNull()
+        }
+        if json {
+            let object: [String: Any] = [
+                "file": path, "format": ck.format.rawValue, "kind": kind, "parameters": parameters,
+                "config": configJSON, "metadata": ck.metadata,
+                "tensors": summaryOnly ? [] : entries.map { ["name": $0.name, "dtype": "\($0.dtype)", "shape": $0.shape] as [String: Any] },
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            context.console.out(String(decoding: data, as: UTF8.self) + "\n")
+            return
+        }
+        var s = "\(path): \(ck.format.rawValue), \(entries.count) tensors, \(formatCount(parameters)) parameters\n"
+        s += "configuration: \(configText)\n"
+        if !summaryOnly {
+            let width = min(60, entries.map { $0.name.count }.max() ?? 0)
+            for e in entries {
+                s += "  " + e.name.padding(toLength: max(width, e.name.count), withPad: " ", startingAt: 0)
+                    + "  " + "\(e.dtype)".padding(toLength: 8, withPad: " ", startingAt: 0) + " \(e.shape)\n"
+            }
+        }
+        context.console.out(s)
+    }
+}
+
+/// "1.23M", "310.3M", "2.01B".
+func formatCount(_ n: Int) -> String {
+    if n >= 1_000_000_000 { return String(format: "%.2fB", Double(n) / 1e9) }
+    if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
+    if n >= 10_000 { return String(format: "%.1fK", Double(n) / 1e3) }
+    return "\(n)"
+}

@@ -1,0 +1,169 @@
+import Foundation
+import VARKit
+
+/// Finding the shipped weights and describing which models a command uses.
+enum WeightsLocator {
+    /// The `weights/` directory: `$VARGEN_WEIGHTS` if set, else the first `weights/` holding `vqvae.pth`
+    /// found walking up from the executable's directory, then from the current directory.
+    static func directory(_ context: CLIContext) -> String? {
+        if let env = context.environment["VARGEN_WEIGHTS"], !env.isEmpty { return env }
+        let starts = [URL(fileURLWithPath: context.executablePath).deletingLastPathComponent().path, context.currentDirectory]
+        for start in starts where !start.isEmpty {
+            var dir = URL(fileURLWithPath: start).standardizedFileURL
+            for _ in 0..<12 {
+                let candidate = dir.appendingPathComponent("weights")
+                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("vqvae.pth").path) {
+                    return candidate.path
+                }
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        return nil
+    }
+
+    /// The path of a shipped file, or a usage error with a HINT when no `weights/` directory is found.
+    static func shipped(_ file: String, flag: String, _ context: CLIContext) throws -> String {
+        guard let dir = directory(context) else {
+            throw UsageError("--\(flag) not given and no shipped weights found (looked for weights/vqvae.pth above the "
+                             + "executable and the current directory)\nHINT: pass --\(flag) FILE or set VARGEN_WEIGHTS=DIR")
+        }
+        return dir + "/" + file
+    }
+}
+
+/// Checks that a path names a readable regular file (validation, exit code 2).
+func requireReadableFile(_ path: String, flag: String) throws {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        throw UsageError("--\(flag): file '\(path)' does not exist")
+    }
+    guard !isDir.boolValue else { throw UsageError("--\(flag): '\(path)' is a directory, expected a file") }
+    guard FileManager.default.isReadableFile(atPath: path) else { throw UsageError("--\(flag): file '\(path)' is not readable") }
+}
+
+/// Checks that the directory that will hold `path` exists and is writable.
+func requireWritableDirectory(for path: String, flag: String) throws {
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    try requireWritableDirectory(dir, flag: flag)
+}
+
+func requireWritableDirectory(_ dir: String, flag: String) throws {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+        throw UsageError("--\(flag): directory '\(dir)' does not exist\nHINT: create it first (mkdir -p '\(dir)')")
+    }
+    guard FileManager.default.isWritableFile(atPath: dir) else {
+        throw UsageError("--\(flag): directory '\(dir)' is not writable")
+    }
+}
+
+/// A VAR model file and its configuration (from its JSON or inferred from the checkpoint's tensor shapes;
+/// reading shapes maps the file but loads no weights).
+struct ModelFile {
+    var path: String
+    var config: VARConfig
+
+    static func open(_ path: String, flag: String) throws -> ModelFile {
+        try requireReadableFile(path, flag: flag)
+        do {
+            let json = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json").path
+            if FileManager.default.fileExists(atPath: json) { return ModelFile(path: path, config: try VARConfig.load(json: json)) }
+            return ModelFile(path: path, config: try VARConfig(inferringFrom: try Checkpoint(path: path)))
+        } catch {
+            throw UsageError("--\(flag): cannot read the model configuration of '\(path)': \(error)")
+        }
+    }
+
+    var name: String { URL(fileURLWithPath: path).lastPathComponent }
+
+    /// The VQVAE named by the model's JSON (`"vqvae": "vqvae.pth"`, relative to the model), if any.
+    var vqvaePath: String? {
+        guard let v = config.vqvae else { return nil }
+        if v.hasPrefix("/") { return v }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(v).path
+    }
+}
+
+/// Which transformer(s) produce the scales.
+enum Pipeline {
+    /// Plain VAR (spec §6.1).
+    case plain(ModelFile)
+    /// CoDe (spec §7): the drafter makes scales 0…N−1, the refiner N…S−1.
+    case collaborative(drafter: ModelFile, refiner: ModelFile, draftSteps: Int)
+
+    /// The model whose configuration defines classes and the schedule.
+    var primary: ModelFile {
+        switch self {
+        case let .plain(m): return m
+        case let .collaborative(d, _, _): return d
+        }
+    }
+
+    /// "drafter.pth" or "drafter.pth+refiner.pth".
+    var modelDescription: String {
+        switch self {
+        case let .plain(m): return m.name
+        case let .collaborative(d, r, _): return "\(d.name)+\(r.name)"
+        }
+    }
+
+    var draftSteps: Int? {
+        if case let .collaborative(_, _, n) = self { return n }
+        return nil
+    }
+}
+
+/// The model options shared by generate, sample and edit: `--model` for plain VAR, or `--drafter`/`--refiner`/
+/// `--draft-steps` for CoDe, and `--vae`.
+struct ModelOptions {
+    static let specs: [OptionSpec] = [
+        .value("vae", "FILE", "VQVAE checkpoint.", default: "the model JSON's \"vqvae\", else weights/vqvae.pth"),
+        .value("model", "FILE", "VAR checkpoint for plain generation (exclusive with --drafter/--refiner)."),
+        .value("drafter", "FILE", "CoDe drafter (alone: plain generation with it).", default: "weights/drafter.pth"),
+        .value("refiner", "FILE", "CoDe refiner; enables CoDe.", default: "weights/refiner.pth when --draft-steps is given"),
+        .value("draft-steps", "N", "Scales made by the drafter, 1…S−1; enables CoDe.", default: "the drafter JSON's draft_steps"),
+    ]
+
+    var vae: String?
+    var model: String?
+    var drafter: String?
+    var refiner: String?
+    var draftSteps: Int?
+
+    init(_ p: ParsedOptions) throws {
+        vae = p.string("vae"); model = p.string("model"); drafter = p.string("drafter"); refiner = p.string("refiner")
+        draftSteps = try p.int("draft-steps")
+        if model != nil && (drafter != nil || refiner != nil || draftSteps != nil) {
+            throw UsageError("--model (plain VAR) cannot be combined with --drafter/--refiner/--draft-steps (CoDe)")
+        }
+    }
+
+    /// Opens the configurations (no weights) and checks the pair and the split.
+    func resolve(_ context: CLIContext) throws -> (pipeline: Pipeline, vae: String) {
+        let pipeline: Pipeline
+        if let model {
+            pipeline = .plain(try ModelFile.open(model, flag: "model"))
+        } else {
+            let d = try ModelFile.open(try drafter ?? WeightsLocator.shipped("drafter.pth", flag: "drafter", context), flag: "drafter")
+            if refiner == nil && draftSteps == nil {
+                pipeline = .plain(d)
+            } else {
+                let r = try ModelFile.open(try refiner ?? WeightsLocator.shipped("refiner.pth", flag: "refiner", context), flag: "refiner")
+                let S = d.config.scaleCount
+                let n = draftSteps ?? d.config.sampling?.draftSteps ?? min(8, S - 1)
+                guard S > 1, (1...(S - 1)).contains(n) else {
+                    throw UsageError("--draft-steps: got \(n); expected 1…\(S - 1) (the model has \(S) scales)")
+                }
+                do { try CoDeGenerator.checkPair(d.config, r.config, draftSteps: n) } catch {
+                    throw UsageError("--drafter/--refiner: \(error)")
+                }
+                pipeline = .collaborative(drafter: d, refiner: r, draftSteps: n)
+            }
+        }
+        let vaePath = try vae ?? pipeline.primary.vqvaePath ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
+        try requireReadableFile(vaePath, flag: "vae")
+        return (pipeline, vaePath)
+    }
+}

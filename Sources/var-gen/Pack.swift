@@ -1,0 +1,83 @@
+import Foundation
+import VARKit
+
+/// `var-gen pack`: a directory of sample PNGs → one `.npz` (`arr_0` N×H×W×3 uint8, `arr_1` labels int64) for the
+/// guided-diffusion FID/IS evaluation suite (spec §6.6). Images are streamed one at a time.
+struct PackCommand: Command {
+    static let name = "pack"
+    static let summary = "Pack DIR/*.png into an .npz (arr_0 images, arr_1 labels) for FID evaluation."
+    static let usage = "DIR --output FILE.npz"
+    static let options: [OptionSpec] = [
+        .value("output", "FILE", "The .npz to write.", default: "DIR.npz"),
+    ]
+
+    var directory: String
+    var output: String
+    var files: [String] = []
+
+    init(_ p: ParsedOptions, context: CLIContext) throws {
+        guard p.positionals.count == 1 else { throw UsageError("expected one directory (see --help)") }
+        directory = p.positionals[0]
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+        output = p.string("output") ?? directory + ".npz"
+    }
+
+    /// `{class}_{k}.png` → (class, k); other names → nil.
+    static func parseName(_ name: String) -> (classID: Int, index: Int)? {
+        guard name.lowercased().hasSuffix(".png") else { return nil }
+        let parts = name.dropLast(4).split(separator: "_")
+        guard parts.count == 2, let c = Int(parts[0]), let k = Int(parts[1]) else { return nil }
+        return (c, k)
+    }
+
+    /// PNG names sorted by (class, k) for sample files, then by name.
+    static func ordered(_ names: [String]) -> [String] {
+        names.filter { $0.lowercased().hasSuffix(".png") && !$0.hasPrefix(".") }.sorted { a, b in
+            switch (parseName(a), parseName(b)) {
+            case let (x?, y?): return (x.classID, x.index) < (y.classID, y.index)
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a < b
+            }
+        }
+    }
+
+    mutating func validate(_ context: CLIContext) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw UsageError("'\(directory)' is not a directory")
+        }
+        files = Self.ordered((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        guard !files.isEmpty else { throw UsageError("'\(directory)' holds no .png files") }
+        try requireWritableDirectory(for: output, flag: "output")
+    }
+
+    func run(_ context: CLIContext) throws {
+        let first = try PNG.read(directory + "/" + files[0]).image
+        let labelled = files.allSatisfy { Self.parseName($0) != nil }
+        let npz = try NPZWriter(path: output)
+        do {
+            try npz.beginArray("arr_0", descr: "|u1", shape: [files.count, first.height, first.width, 3])
+            for (i, f) in files.enumerated() {
+                let image = i == 0 ? first : try PNG.read(directory + "/" + f).image
+                guard image.width == first.width, image.height == first.height else {
+                    throw CLIFailure("\(f) is \(image.width)×\(image.height) but \(files[0]) is \(first.width)×\(first.height)")
+                }
+                try npz.append(image.pixels)
+            }
+            try npz.endArray()
+            if labelled {
+                let labels = files.map { Int64(Self.parseName($0)!.classID) }
+                var bytes: [UInt8] = []
+                for v in labels { for k in 0..<8 { bytes.append(UInt8((UInt64(bitPattern: v) >> (8 * k)) & 0xFF)) } }
+                try npz.addArray("arr_1", descr: "<i8", shape: [labels.count], bytes: bytes)
+            }
+            try npz.finish()
+        } catch {
+            npz.abort()
+            throw error
+        }
+        context.console.err("packed \(files.count) images of \(first.width)×\(first.height)\(labelled ? " with labels" : "")\n")
+        context.console.out(output + "\n")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import VARKit
+
+/// `var-gen reconstruct`: image → token pyramid → image through the VQVAE, with the PSNR.
+struct ReconstructCommand: Command {
+    static let name = "reconstruct"
+    static let summary = "Encode a PNG to tokens and decode it again; prints the PSNR."
+    static let usage = "INPUT.png [--vae FILE] [--output FILE] [--save-tokens FILE]"
+    static let options: [OptionSpec] = [
+        .value("vae", "FILE", "VQVAE checkpoint.", default: "weights/vqvae.pth"),
+        .value("output", "FILE", "Reconstructed PNG.", default: "reconstruction.png"),
+        .value("save-tokens", "FILE", "Also save the token pyramid (safetensors)."),
+    ] + RuntimeOptions.specs
+
+    var input: String
+    var vae: String?
+    var output: String
+    var saveTokens: String?
+    var runtime: RuntimeOptions
+    var vaePath = ""
+
+    init(_ p: ParsedOptions, context: CLIContext) throws {
+        guard p.positionals.count == 1 else { throw UsageError("expected one input PNG (see --help)") }
+        input = p.positionals[0]
+        vae = p.string("vae")
+        output = p.string("output") ?? "reconstruction.png"
+        saveTokens = p.string("save-tokens")
+        runtime = try RuntimeOptions(p)
+    }
+
+    mutating func validate(_ context: CLIContext) throws {
+        try requireReadableFile(input, flag: "input")
+        vaePath = try vae ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
+        try requireReadableFile(vaePath, flag: "vae")
+        try requireWritableDirectory(for: output, flag: "output")
+        if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
+    }
+
+    func run(_ context: CLIContext) throws {
+        runtime.apply(context.console)
+        let image = try PNG.read(input).image
+        let vq = try TokenizerLoader.load(vaePath)
+        try requireModelSize(image, vq.config, flag: "input")
+        let tokens = vq.tokens(from: image.tensor())
+        let out = try RGBImage.images(from: vq.decode(tokens: tokens))[0]
+        try PNG.write(out, text: [PNGTextChunk(key: "var-gen", text: "reconstruction of \(URL(fileURLWithPath: input).lastPathComponent) "
+                                               + "vae=\(URL(fileURLWithPath: vaePath).lastPathComponent)")], to: output)
+        context.console.out(output + "\n")
+        if let saveTokens {
+            try TokenFile.write(tokens: tokens, labels: [-1], seeds: [0], patchSizes: vq.config.patchSizes,
+                                metadata: ["vae": URL(fileURLWithPath: vaePath).lastPathComponent, "source": input], to: saveTokens)
+            context.console.out(saveTokens + "\n")
+        }
+        context.console.out(String(format: "PSNR %.2f dB\n", psnr(image, out)))
+    }
+}
+
+/// The VQVAE works at one resolution; other sizes are refused rather than silently resized.
+func requireModelSize(_ image: RGBImage, _ c: VQVAEConfig, flag: String) throws {
+    guard image.width == c.imageSize, image.height == c.imageSize else {
+        throw CLIFailure("--\(flag): the image is \(image.width)×\(image.height) but the VQVAE works at \(c.imageSize)×\(c.imageSize)"
+                         + "\nHINT: resize or crop the image to \(c.imageSize)×\(c.imageSize) first")
+    }
+}

@@ -1,0 +1,37 @@
+import VARKit
+
+/// Flags about the process rather than the images: threads, verbosity, memory.
+struct RuntimeOptions {
+    static let specs: [OptionSpec] = [
+        .value("threads", "N", "Threads for BLAS and the engine's loops.", default: "all cores"),
+        .flag("verbose", "Print the BLAS core, threads and timings on stderr."),
+        .flag("memory-stats", "Print accounted memory per category and the process RSS at the end."),
+        .value("memory-budget", "SIZE", "Cap on weights + per-batch memory (e.g. 6G); lowers the batch size to fit."),
+    ]
+
+    var threads: Int?
+    var verbose: Bool
+    var memoryStats: Bool
+    var memoryBudget: Int?
+
+    init(_ p: ParsedOptions) throws {
+        threads = try p.int("threads")
+        if let t = threads, t < 1 { throw UsageError.invalid("threads", String(t), expected: "a thread count ≥ 1") }
+        verbose = p.flag("verbose")
+        memoryStats = p.flag("memory-stats")
+        if let s = p.string("memory-budget") {
+            guard let b = ByteSize.parse(s), b > 0 else {
+                throw UsageError.invalid("memory-budget", s, expected: "a size such as 6G, 512M or 1.5GiB")
+            }
+            memoryBudget = b
+        }
+    }
+
+    /// Applies `--threads` and, with `--verbose`, reports the BLAS configuration.
+    func apply(_ console: Console) {
+        applyThreads(threads)
+        if verbose {
+            console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(Parallel.workerCount) workers\n")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import VARKit
+
+/// Sampling flags shared by generate, sample and edit (spec §6). Unset flags take the model JSON's
+/// `sampling` defaults, else the official settings (VAR demo; CoDe inference script for CoDe).
+struct SamplingOptions {
+    static let specs: [OptionSpec] = [
+        .value("seed", "N", "Base seed; image i uses seed+i (its own generator).", default: "0"),
+        .value("cfg", "X", "Classifier-free guidance strength, ≥ 0.", default: "model JSON, else 4"),
+        .value("top-k", "K[,K…]", "Top-k, 0 = off, ≤ V; one value or one per scale.", default: "model JSON, else 900 (CoDe 600)"),
+        .value("top-p", "P", "Top-p in [0, 1], 0 = off.", default: "model JSON, else 0.95"),
+        .value("temp", "T[,T…]", "Temperature > 0; one value or one per scale.", default: "model JSON, else 1 (CoDe 1.1×7, 1.0…)"),
+        .flag("smooth", "Gumbel-softmax codeword mixing (more_smooth, spec §6.4)."),
+    ]
+
+    var seed: UInt64 = 0
+    var cfg: Double?
+    var topK: [Int]?
+    var topP: Double?
+    var temperature: [Double]?
+    var smooth: Bool
+
+    init(_ p: ParsedOptions) throws {
+        if let s = p.string("seed") {
+            guard let v = UInt64(s), v <= UInt64(UInt32.max) else {
+                throw UsageError.invalid("seed", s, expected: "an integer in 0…\(UInt32.max)")
+            }
+            seed = v
+        }
+        cfg = try p.double("cfg")
+        topK = try p.ints("top-k")
+        topP = try p.double("top-p")
+        temperature = try p.doubles("temp")
+        smooth = p.flag("smooth")
+        if let cfg, cfg < 0 { throw UsageError.invalid("cfg", p.string("cfg")!, expected: "a guidance strength ≥ 0") }
+        if let topP, !(0...1).contains(topP) {
+            throw UsageError.invalid("top-p", p.string("top-p")!, expected: "a value in [0, 1] (0 = off)")
+        }
+        if let t = temperature, t.contains(where: { $0 <= 0 }) {
+            throw UsageError.invalid("temp", p.string("temp")!, expected: "temperatures > 0")
+        }
+        if let k = topK, k.contains(where: { $0 < 0 }) {
+            throw UsageError.invalid("top-k", p.string("top-k")!, expected: "values in [0, V] (0 = off)")
+        }
+    }
+
+    /// The complete settings for `pipeline`, checked against its vocabulary and scale count.
+    func resolve(for pipeline: Pipeline) throws -> SamplingConfig {
+        let c = pipeline.primary.config
+        let S = c.scaleCount, V = c.vocabSize
+        var base: SamplingConfig
+        if let d = c.sampling {
+            base = SamplingConfig(defaults: d)
+        } else if case .collaborative = pipeline {
+            base = .codeOfficial
+        } else {
+            base = SamplingConfig()
+        }
+        if let cfg { base.cfg = cfg }
+        if let topP { base.topP = topP }
+        if smooth { base.moreSmooth = true }
+        if let k = topK {
+            guard k.count == 1 || k.count == S else {
+                throw UsageError("--top-k: got \(k.count) values; expected 1 or one per scale (\(S))")
+            }
+            if let bad = k.first(where: { $0 > V }) {
+                throw UsageError("--top-k: got \(bad); expected a value in [0, \(V)] (0 = off; the vocabulary has \(V) entries)")
+            }
+            base.topK = k.count == 1 ? .uniform(k[0]) : .perScale(k)
+        } else if case let .uniform(k) = base.topK, k > V {
+            base.topK = .uniform(0)            // e.g. the official 900 on a small model: no filtering possible
+        }
+        if let t = temperature {
+            guard t.count == 1 || t.count == S else {
+                throw UsageError("--temp: got \(t.count) values; expected 1 or one per scale (\(S))")
+            }
+            base.temperature = t.count == 1 ? .uniform(t[0]) : .perScale(t)
+        }
+        base.seed = seed
+        return base
+    }
+}
+
+/// Compact `key=value` text of the settings, for PNG metadata and logs.
+func describe(_ s: SamplingConfig) -> String {
+    func perScale<T>(_ p: PerScale<T>) -> String {
+        switch p {
+        case let .uniform(v): return "\(v)"
+        case let .perScale(list): return list.map { "\($0)" }.joined(separator: ",")
+        }
+    }
+    func num(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+    let temp: String
+    switch s.temperature {
+    case let .uniform(v): temp = num(v)
+    case let .perScale(l): temp = l.map(num).joined(separator: ",")
+    }
+    return "cfg=\(num(s.cfg)) top_k=\(perScale(s.topK)) top_p=\(num(s.topP)) temp=\(temp)" + (s.moreSmooth ? " smooth=1" : "")
+}
+
+/// Class selections: ids, ranges `a-b`, names from the model JSON's `class_names`, `all`, and `uncond`
+/// (the unconditional class), comma-separated.
+enum ClassList {
+    static func parse(_ text: String, flag: String, config c: VARConfig) throws -> [Int] {
+        var out: [Int] = []
+        for raw in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = raw.trimmed
+            if item == "all" { out += Array(0..<c.numClasses); continue }
+            if item == "uncond" || item == "none" { out.append(c.unconditionalClass); continue }
+            if let i = Int(item) {
+                guard (0..<c.numClasses).contains(i) else { throw outOfRange(flag, item, c) }
+                out.append(i); continue
+            }
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]) {
+                guard a <= b, (0..<c.numClasses).contains(a), (0..<c.numClasses).contains(b) else { throw outOfRange(flag, item, c) }
+                out += Array(a...b); continue
+            }
+            if let names = c.classNames, let i = names.firstIndex(of: item) ?? names.firstIndex(where: { $0.lowercased() == item.lowercased() }) {
+                out.append(i); continue
+            }
+            var message = "--\(flag): unknown class '\(item)'; expected an id in 0…\(c.numClasses - 1), a range a-b, 'all', 'uncond'"
+            if let names = c.classNames, !names.isEmpty {
+                message += " or a class name"
+                if let s = OptionParser.suggestion(for: item, among: names) { message += "; did you mean '\(s)'?" }
+                else { message += " (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", …" : ""))" }
+            }
+            throw UsageError(message)
+        }
+        guard !out.isEmpty else { throw UsageError("--\(flag): empty class list") }
+        return out
+    }
+
+    private static func outOfRange(_ flag: String, _ item: String, _ c: VARConfig) -> UsageError {
+        UsageError("--\(flag): class \(item) is outside the model's range 0…\(c.numClasses - 1)")
+    }
+
+    /// The name of a class for messages and metadata.
+    static func name(_ id: Int, _ c: VARConfig) -> String {
+        if id == c.unconditionalClass { return "uncond" }
+        if let n = c.classNames, id < n.count { return n[id] }
+        return String(id)
+    }
+}
