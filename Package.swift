@@ -15,7 +15,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "VARKit", dependencies: ["COpenBLAS", "CPNG", "CKernels"]),
         .executableTarget(name: "var-gen", dependencies: ["VARKit"]),
-        .testTarget(name: "VARKitTests", dependencies: ["VARKit"]),
+        // The tests also drive the CLI in-process (`@testable import var_gen`).
+        .testTarget(name: "VARKitTests", dependencies: ["VARKit", "var-gen"]),
     ],
     // Numeric kernels pass raw buffers between threads; Swift 6's strict sendability checking
     // would force wrappers around every pointer without making the code safer.

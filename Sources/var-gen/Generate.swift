@@ -65,11 +65,12 @@ struct GenerateCommand: Command {
     /// The file of image i: the output itself for one image or a grid, else `stem_i.ext`.
     static func outputPath(_ output: String, index: Int, count: Int) -> String {
         guard count > 1 else { return output }
-        let url = URL(fileURLWithPath: output)
-        let ext = url.pathExtension.isEmpty ? "png" : url.pathExtension
-        let stem = url.deletingPathExtension().lastPathComponent
-        let dir = output.contains("/") ? url.deletingLastPathComponent().path + "/" : ""
-        return "\(dir)\(stem)_\(index).\(ext)"
+        let slash = output.lastIndex(of: "/").map { output.index(after: $0) } ?? output.startIndex
+        let dir = output[..<slash], name = output[slash...]
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex {
+            return "\(dir)\(name[..<dot])_\(index)\(name[dot...])"
+        }
+        return "\(dir)\(name)_\(index).png"
     }
 
     func run(_ context: CLIContext) throws {
@@ -102,7 +103,7 @@ struct GenerateCommand: Command {
         if grid || n == 1 {
             let image = n == 1 ? images[0] : try RGBImage.grid(images, columns: columns)
             let meta = n == 1 ? metadata(index: 0, seed: seeds[0])
-                : "classes=\(labels.map(String.init).joined(separator: ",")) seeds=\(seeds[0])…\(seeds[n - 1]) " + commonMetadata
+                : "classes=\(labels.map(String.init).joined(separator: ",")) seeds=\(seeds[0])-\(seeds[n - 1]) " + commonMetadata
             try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: meta)], to: output)
             written.append(output)
         } else {

@@ -8,17 +8,17 @@ enum TokenFile {
     static func write(tokens: [[Int32]], labels: [Int], seeds: [UInt64], patchSizes: [Int],
                       metadata: [String: String], to path: String) throws {
         let B = labels.count
-        var tensors: [SafetensorsWriter.IntTensor] = []
+        var tensors: [SafetensorsEncoder.Entry] = []
         for (si, t) in tokens.enumerated() {
             let pn = patchSizes[si]
-            tensors.append(.init(name: "scale_\(si)", shape: [B, pn, pn], values: t.map(Int64.init)))
+            tensors.append(.init(name: "scale_\(si)", shape: [B, pn, pn], int64s: t.map(Int64.init)))
         }
-        tensors.append(.init(name: "labels", shape: [B], values: labels.map(Int64.init)))
-        tensors.append(.init(name: "seeds", shape: [B], values: seeds.map { Int64(bitPattern: $0) }))
+        tensors.append(.init(name: "labels", shape: [B], int64s: labels.map(Int64.init)))
+        tensors.append(.init(name: "seeds", shape: [B], int64s: seeds.map { Int64(bitPattern: $0) }))
         var meta = metadata
         meta["patch_sizes"] = patchSizes.map(String.init).joined(separator: ",")
         meta["format"] = "var-gen tokens 1"
-        try SafetensorsWriter.write(tensors, metadata: meta, to: path)
+        try SafetensorsEncoder.write(tensors, metadata: meta, to: path)
     }
 
     struct Contents {
