@@ -35,8 +35,16 @@ final class ProgressPrinter {
 
     var elapsed: String { String(format: "%.1fs", Date().timeIntervalSince(start)) }
 
-    /// A status line (redrawn in place on a terminal).
-    func line(_ text: String) {
+    private var lastThrottled: Date?
+
+    /// A status line (redrawn in place on a terminal). With `throttle`, a non-terminal gets at most one such
+    /// line every 10 seconds (plus `final` ones), so logs of long runs stay readable.
+    func line(_ text: String, throttle: Bool = false, final: Bool = false) {
+        if throttle && !console.interactive && !final {
+            let now = Date()
+            if let last = lastThrottled, now.timeIntervalSince(last) < 10 { return }
+            lastThrottled = now
+        }
         if console.interactive {
             console.err("\r\u{1B}[2K" + text)
             lineOpen = true

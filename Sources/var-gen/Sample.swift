@@ -117,7 +117,8 @@ struct SampleCommand: Command {
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(done) / max(elapsed, 1e-9)
             let eta = Double(pending.count - done) / max(rate, 1e-9)
-            progress.line(String(format: "%d/%d images, %.2f images/s, ETA %@", done, pending.count, rate, formatDuration(eta)))
+            progress.line(String(format: "%d/%d images, %.2f images/s, ETA %@", done, pending.count, rate, formatDuration(eta)),
+                          throttle: true, final: done == pending.count)
         }
         progress.finish()
         console.out(output + "\n")
