@@ -195,3 +195,33 @@ struct ShapeRecorder: LayerWeights {
         #expect(w.unusedKeys == ["extra.weight"])
     }
 }
+
+@Suite struct TokenizerCheckpointTests {
+    /// Writes the tiny model's weights (plus the ignored EMA buffer with an odd shape) as safetensors.
+    func writeTiny(dropping: String? = nil) -> (String, RandomWeights) {
+        let random = RandomWeights(seed: 5)
+        _ = VQVAE(config: tinyConfig, weights: random)
+        var writer = SafetensorsWriter()
+        for (k, t) in random.tensors.sorted(by: { $0.key < $1.key }) where k != dropping {
+            writer.f32(k, t.shape, t.data)
+        }
+        writer.f32("quantize.ema_vocab_hit_SV", [7, 16], [Float](repeating: 0, count: 112))
+        return (writer.write("tiny-vqvae"), random)
+    }
+
+    @Test func loadsSafetensorsUnderTheContract() throws {
+        let (path, random) = writeTiny()
+        let vae = try VQVAE.load(path: path, config: tinyConfig)
+        #expect(vae.decoder.convOut.weight == random.tensors["decoder.conv_out.weight"])
+        #expect(vae.quantizer.codebook == random.tensors["quantize.embedding.weight"])
+        // Without a JSON beside it, the file is taken as official-layout: the structure is inferred.
+        let inferred = try VQVAEConfig(inferringFrom: try Checkpoint(path: path))
+        #expect(inferred.ch == 32 && inferred.chMult == [1, 2] && inferred.numResBlocks == 1)
+        #expect(inferred.vocabSize == 16 && inferred.zChannels == 4 && inferred.phiCount == 2)
+    }
+
+    @Test func missingTensorFailsWithOneContractError() throws {
+        let (path, _) = writeTiny(dropping: "decoder.up.1.attn.0.qkv.bias")
+        #expect(throws: CheckpointError.self) { try VQVAE.load(path: path, config: tinyConfig) }
+    }
+}
