@@ -90,9 +90,38 @@ enum GenerationFixtures {
         }
         let keep = try (0..<S).map { try t.int64s("edit.keep.s\($0)").map { $0 != 0 } }
         let hook = EditingHook(keep: keep, originalTokens: source)
+        let fromMask = EditingHook(mask: try t.tensor("edit.mask").data, side: 4, patchSizes: model.config.patchSizes,
+                                   originalTokens: source, batch: 1)
+        #expect(fromMask.keep == keep && fromMask.originalTokens == source)
         let r = try generate(labels: labels, seeds: seeds, sampling: sampling, model: model,
                              tokenizer: vae.quantizer, editing: hook)
         #expect(r.tokens == (try GenerationFixtures.tokens(t, "edit", scales: S)))
         #expect(GenerationFixtures.maxAbsDiff(r.fHat.data, try t.tensor("edit.f_hat").data) <= 1e-5)
+    }
+}
+
+@Suite struct GenerationEditingMaskTests {
+    /// Bilinear keep masks against `edit_masks` of the reference (masks.safetensors, `--part masks`). Exact.
+    @Test func keepFlagsMatchReference() throws {
+        let t = try GenerationFixtures.open("masks.safetensors")
+        let sets: [(String, [Int], Int, [String])] = [
+            ("official", VARConfig.officialPatchSizes, 16, ["inpaint", "outpaint", "random"]),
+            ("shipped", [1, 2, 3, 4, 6, 8], 8, ["inpaint", "random"]),
+        ]
+        for (kind, patches, side, names) in sets {
+            for name in names {
+                let mask = try t.tensor("\(kind).\(name).mask").data
+                let flags = EditingMask.keepFlags(mask: mask, side: side, patchSizes: patches)
+                for (si, pn) in patches.enumerated() {
+                    let expected = try t.int64s("\(kind).\(name).pn\(pn)").map { $0 != 0 }
+                    #expect(flags[si] == expected, "\(kind).\(name) pn \(pn)")
+                }
+            }
+        }
+        // The rectangles of make_fixtures.py (rect_mask).
+        #expect(EditingMask.rectangle(side: 16, y0: 0.25, x0: 0.3, y1: 0.7, x1: 0.8, inpainting: true)
+                == (try t.tensor("official.inpaint.mask").data))
+        #expect(EditingMask.rectangle(side: 16, y0: 0.1, x0: 0.2, y1: 0.6, x1: 0.55, inpainting: false)
+                == (try t.tensor("official.outpaint.mask").data))
     }
 }
