@@ -84,10 +84,10 @@ public final class CoDeGenerator {
     }
 
     /// Runs the drafter for scales `0 … N−1` (spec §7.2).
-    public func draft(labels: [Int], seeds: [UInt64], sampling: SamplingConfig, editing: EditingHook? = nil,
+    public func draft(labels rawLabels: [Int], seeds: [UInt64], sampling: SamplingConfig, editing: EditingHook? = nil,
                       progress: ProgressHandler? = nil) throws -> CoDeDraft {
-        let c = drafter.config, B = labels.count, N = draftSteps
-        try VARGenerator.checkBatch(labels: labels, seeds: seeds, numClasses: c.numClasses)
+        let c = drafter.config, B = rawLabels.count, N = draftSteps
+        let labels = try VARGenerator.checkBatch(labels: rawLabels, seeds: seeds, numClasses: c.numClasses)
         try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
         let session = VARSession(model: drafter, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: drafterCapacity, arena: arena, workspace: workspace)
