@@ -17,7 +17,7 @@ public struct CoDeDraft {
 /// the drafter's token hub in one block-causal pass and generates scales `N … S−1`.
 ///
 /// Both models share one KV arena and one workspace: the drafter's cache storage is reused by the refiner,
-/// so the KV peak is the larger of the two caches, not their sum.
+/// so the KV peak is the larger of the two caches, not their sum. Not thread-safe: one call at a time.
 public final class CoDeGenerator {
     public let drafter: VARModel
     public let refiner: VARModel
@@ -125,8 +125,9 @@ public final class CoDeGenerator {
         runner.tokens = draft.tokens
         let session: VARSession
         let ends = c.scaleEnds
-        if let handover = draft.handover {
-            // Same model: continue the drafter's cache and generators.
+        if let handover = draft.handover, handover.session.position == c.scaleEnds[N - 1] {
+            // Same model, cache untouched since the draft: continue the drafter's cache and generators.
+            // (A second refine of the same draft finds the cache advanced and prefills instead.)
             session = handover.session
             runner.rngs = handover.rngs
             runner.nextInput = handover.nextInput
