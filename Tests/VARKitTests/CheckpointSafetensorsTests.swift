@@ -33,6 +33,16 @@ import Testing
         #expect(throws: CheckpointError.tensorNotFound(file: ck.path, key: "nope")) { try ck.tensor("nope") }
     }
 
+    /// Regression: a header of 640 bytes starts the file with `80 02`, like a legacy torch pickle.
+    @Test func headerLengthStartingWith0x80IsNotLegacyTorch() throws {
+        var w = SafetensorsWriter()
+        w.f32("x", [2], [1, 2])
+        let bytes = w.bytes(headerLength: 640)
+        #expect(bytes[0] == 0x80 && bytes[1] == 0x02)
+        let ck = try Checkpoint(path: CheckpointWriters.write(bytes, "st80", "safetensors"))
+        #expect(try ck.tensor("x").data == [1, 2])
+    }
+
     @Test func refusesBadHeaders() throws {
         func expectBad(_ bytes: [UInt8], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
             let path = CheckpointWriters.write(bytes, "bad", "safetensors")

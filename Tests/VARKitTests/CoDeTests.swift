@@ -48,6 +48,19 @@ import Testing
         #expect(code.arena.bytes >= code.kvCacheBytes(batch: 2))
     }
 
+    /// Refining the same draft twice gives the same result, also when the cache was handed over.
+    @Test func refineTwice() throws {
+        let tok = NearestTokenizer(config: config)
+        let m = VARModel(config: config, randomSeed: 35)
+        let code = try CoDeGenerator(drafter: m, refiner: m, tokenizer: tok, draftSteps: 2)
+        let s = SamplingConfig(cfg: 2, topK: .uniform(16), topP: 0.9)
+        let draft = try code.draft(labels: [3], seeds: [9], sampling: s)
+        let first = try code.refine(draft, sampling: s)
+        let second = try code.refine(draft, sampling: s)
+        #expect(first.tokens == second.tokens)
+        #expect(GenerationFixtures.maxAbsDiff(first.fHat.data, second.fHat.data) <= 1e-5)
+    }
+
     @Test func badPairsAreRefused() {
         let tok = NearestTokenizer(config: config)
         let d = VARModel(config: config, randomSeed: 34)

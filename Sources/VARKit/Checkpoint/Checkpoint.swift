@@ -26,8 +26,17 @@ public final class Checkpoint: @unchecked Sendable {
     private let file: MappedFile
     private let tensors: [String: StoredTensor]
 
-    public init(path: String) throws {
-        let file = try MappedFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(file: try MappedFile(path: path))
+    }
+
+    /// Parses an in-memory copy of a file's bytes; `name` stands in for the path in errors.
+    convenience init(bytes: [UInt8], name: String) throws {
+        try self.init(file: MappedFile(copying: bytes, name: name))
+    }
+
+    private init(file: MappedFile) throws {
+        let path = file.path
         let view = ByteView(bytes: file.bytes)
         self.file = file
         self.path = path
@@ -37,7 +46,7 @@ public final class Checkpoint: @unchecked Sendable {
             names = contents.names
             tensors = contents.tensors
             metadata = [:]
-        } else if view.u8(0) == 0x80 {
+        } else if view.u8(0) == 0x80 && !Self.looksLikeSafetensors(view) {
             throw CheckpointError.unsupportedFormat(
                 file: path, reason: "this is a legacy (pre-1.6) torch.save file, which var-gen does not read")
         } else if view.count == 0 {
@@ -53,6 +62,13 @@ public final class Checkpoint: @unchecked Sendable {
             tensors = contents.tensors
             metadata = contents.metadata
         }
+    }
+
+    /// A safetensors header length can start with byte 0x80 (e.g. 640 = `80 02 00…`), the same byte as
+    /// a legacy pickle's PROTO; the JSON's opening brace right after the length tells them apart.
+    private static func looksLikeSafetensors(_ view: ByteView) -> Bool {
+        guard let n = view.u64(0), n >= 2, n <= UInt64(view.count - 8) else { return false }
+        return view.u8(8) == UInt8(ascii: "{")
     }
 
     /// Name, dtype and shape of a tensor, or nil if the file has no such key.

@@ -38,8 +38,24 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
 
+    /// An in-memory copy (64-byte aligned like a mapping), for tests and fuzzing without files.
+    init(copying data: [UInt8], name: String) {
+        path = name
+        length = data.count
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
+        data.withUnsafeBytes { src in
+            if let s = src.baseAddress { p.copyMemory(from: s, byteCount: data.count) }
+        }
+        base = nil
+        owned = p
+        bytes = UnsafeRawBufferPointer(start: p, count: data.count)
+    }
+
+    private var owned: UnsafeMutableRawPointer?
+
     deinit {
         if let base { munmap(base, length) }
+        owned?.deallocate()
     }
 
     var count: Int { length }

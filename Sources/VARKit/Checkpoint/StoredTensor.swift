@@ -44,6 +44,11 @@ struct StoredTensor {
             throw bad("shape \(CheckpointError.shapeText(shape)) has too many elements (overflow)")
         }
         if count > 0 {
+            // Stride-0 (expanded) views could otherwise describe more elements than the file holds;
+            // state dicts never need them, and refusing keeps every allocation bounded by the file.
+            guard count <= storageCount else {
+                throw bad("view has \(count) elements but its storage only \(storageCount) (overlapping strides)")
+            }
             var last = storageOffset
             for (size, stride) in zip(shape, strides) {
                 guard let step = SafeMath.mul(size - 1, stride), let next = SafeMath.add(last, step) else {
@@ -89,9 +94,9 @@ struct StoredTensor {
             var k = rank - 1
             while k >= 0 {
                 index[k] += 1
-                position += strides[k]
+                position &+= strides[k]
                 if index[k] < shape[k] { break }
-                position -= strides[k] * shape[k]
+                position &-= strides[k] &* shape[k]
                 index[k] = 0
                 k -= 1
             }

@@ -17,7 +17,7 @@ public struct CoDeDraft {
 /// the drafter's token hub in one block-causal pass and generates scales `N … S−1`.
 ///
 /// Both models share one KV arena and one workspace: the drafter's cache storage is reused by the refiner,
-/// so the KV peak is the larger of the two caches, not their sum.
+/// so the KV peak is the larger of the two caches, not their sum. Not thread-safe: one call at a time.
 public final class CoDeGenerator {
     public let drafter: VARModel
     public let refiner: VARModel
@@ -84,10 +84,10 @@ public final class CoDeGenerator {
     }
 
     /// Runs the drafter for scales `0 … N−1` (spec §7.2).
-    public func draft(labels: [Int], seeds: [UInt64], sampling: SamplingConfig, editing: EditingHook? = nil,
+    public func draft(labels rawLabels: [Int], seeds: [UInt64], sampling: SamplingConfig, editing: EditingHook? = nil,
                       progress: ProgressHandler? = nil) throws -> CoDeDraft {
-        let c = drafter.config, B = labels.count, N = draftSteps
-        try VARGenerator.checkBatch(labels: labels, seeds: seeds, numClasses: c.numClasses)
+        let c = drafter.config, B = rawLabels.count, N = draftSteps
+        let labels = try VARGenerator.checkBatch(labels: rawLabels, seeds: seeds, numClasses: c.numClasses)
         try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
         let session = VARSession(model: drafter, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: drafterCapacity, arena: arena, workspace: workspace)
@@ -125,8 +125,9 @@ public final class CoDeGenerator {
         runner.tokens = draft.tokens
         let session: VARSession
         let ends = c.scaleEnds
-        if let handover = draft.handover {
-            // Same model: continue the drafter's cache and generators.
+        if let handover = draft.handover, handover.session.position == c.scaleEnds[N - 1] {
+            // Same model, cache untouched since the draft: continue the drafter's cache and generators.
+            // (A second refine of the same draft finds the cache advanced and prefills instead.)
             session = handover.session
             runner.rngs = handover.rngs
             runner.nextInput = handover.nextInput

@@ -29,27 +29,29 @@ public final class VARGenerator {
         }
     }
 
-    static func checkBatch(labels: [Int], seeds: [UInt64], numClasses: Int) throws {
+    /// Validates a batch and maps negative labels to the unconditional class (spec §6.1 label conventions).
+    static func checkBatch(labels: [Int], seeds: [UInt64], numClasses: Int) throws -> [Int] {
         guard !labels.isEmpty else { throw GenerationError.invalidBatch("no labels") }
         guard labels.count == seeds.count else {
             throw GenerationError.invalidBatch("\(labels.count) labels but \(seeds.count) seeds")
         }
-        for l in labels where l < 0 || l > numClasses {
-            throw GenerationError.invalidBatch("label \(l) outside 0...\(numClasses) (\(numClasses) = unconditional)")
+        for l in labels where l > numClasses {
+            throw GenerationError.invalidBatch("label \(l) outside 0...\(numClasses) (\(numClasses) or negative = unconditional)")
         }
+        return labels.map { $0 < 0 ? numClasses : $0 }
     }
 
     /// Generates `labels.count` images: returns every scale's tokens and f̂ `(B, Cvae, P, P)`.
     ///
     /// - Parameters:
-    ///   - labels: class per image, `0..<numClasses`, or `numClasses` for unconditional.
+    ///   - labels: class per image, `0..<numClasses`, or `numClasses` (or any negative value) for unconditional.
     ///   - seeds: one seed per image (`sampling.seeds(count:)` gives `seed + i`); `sampling.seed` is ignored.
     ///   - editing: optional teacher forcing of kept positions (spec §11).
     ///   - progress: called after every scale; returning false cancels.
-    public func generate(labels: [Int], seeds: [UInt64], sampling: SamplingConfig,
+    public func generate(labels rawLabels: [Int], seeds: [UInt64], sampling: SamplingConfig,
                          editing: EditingHook? = nil, progress: ProgressHandler? = nil) throws -> GenerationResult {
-        let c = model.config, B = labels.count
-        try VARGenerator.checkBatch(labels: labels, seeds: seeds, numClasses: c.numClasses)
+        let c = model.config, B = rawLabels.count
+        let labels = try VARGenerator.checkBatch(labels: rawLabels, seeds: seeds, numClasses: c.numClasses)
         try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
         let session = VARSession(model: model, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: c.tokenCount, arena: arena, workspace: workspace)

@@ -6,7 +6,8 @@ public enum FastMath {
     /// Range reduction `x = n·ln2 + r`, |r| ≤ ln2/2, then a degree-6 polynomial (Cephes `expf`).
     @inlinable @inline(__always)
     public static func exp(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let x = v.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+        let lo = SIMD8<Float>(repeating: -87), hi = SIMD8<Float>(repeating: 88)
+        let x = v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
         // Round x·log2(e) to nearest with the 1.5·2^23 trick: the integer lands in the low mantissa bits.
         let magic = SIMD8<Float>(repeating: 12_582_912)
         let t = x * 1.442_695_040_888_963_4 + magic

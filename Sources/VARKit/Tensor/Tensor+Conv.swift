@@ -26,9 +26,35 @@ public final class ConvWorkspace {
     /// are processed in bands of output rows. 2M floats = 8 MB keeps the block near the caches.
     public var maxBlockFloats: Int
 
-    public init(maxBlockFloats: Int = 2 << 20) { self.maxBlockFloats = maxBlockFloats }
+    /// Use Winograd F(2×2, 3×3) for 3×3 stride-1 padding-1 convolutions (see Conv2D+Winograd).
+    /// Off only to compare against the im2col path.
+    public var allowWinograd: Bool
 
-    deinit { storage?.deallocate() }
+    public init(maxBlockFloats: Int = 2 << 20, allowWinograd: Bool = true) {
+        self.maxBlockFloats = maxBlockFloats
+        self.allowWinograd = allowWinograd
+    }
+
+    private var zeroCapacity = 0
+    private var zeroStorage: UnsafeMutablePointer<Float>?
+
+    deinit {
+        storage?.deallocate()
+        zeroStorage?.deallocate()
+    }
+
+    /// A second buffer of at least `count` floats that is all zeros on every call; the caller must
+    /// leave it all zeros again (Winograd's GEMMs accumulate into it with beta = 1 and its output
+    /// transform clears what it reads, which saves BLAS a separate zeroing pass over memory).
+    func zeroedBuffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if let zeroStorage, count <= zeroCapacity { return zeroStorage }
+        zeroStorage?.deallocate()
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        p.initialize(repeating: 0, count: max(count, 1))
+        zeroStorage = p
+        zeroCapacity = max(count, 1)
+        return p
+    }
 
     /// A buffer of at least `count` floats, valid until the next call.
     func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -91,6 +117,10 @@ public enum Conv2D {
                                workspace: ConvWorkspace) {
         let ho = g.outHeight, wo = g.outWidth, hw = ho * wo
         precondition(ho > 0 && wo > 0, "conv2d: empty output for \(g)")
+        if workspace.allowWinograd && winogradApplies(g) {
+            winograd(g, input: input, weight: weight, bias: bias, residual: residual, output: output, workspace: workspace)
+            return
+        }
         let outCount = g.batch * g.outChannels * hw
         // Prefill the output with residual + bias so the GEMMs accumulate with beta = 1.
         var beta: Float = 0

@@ -23,21 +23,21 @@ public struct VQVAE: Sendable {
 
     /// Continuous latent `f = quant_conv(encoder(2x − 1))` of images `(B, 3, H, W)` in [0, 1];
     /// returns `(B, Cvae, H/2^(L−1), W/2^(L−1))`.
-    public func encode(_ image: Tensor) -> Tensor {
+    /// `workspace` holds the convolutions' scratch memory; pass the same one to successive calls
+    /// to avoid re-faulting it (a fresh one is made when omitted).
+    public func encode(_ image: Tensor, workspace: ConvWorkspace = ConvWorkspace()) -> Tensor {
         precondition(image.rank == 4 && image.shape[1] == 3, "encode: image \(image.shape) must be (B, 3, H, W)")
         var x = image
         for i in 0..<x.count { x.data[i] = 2 * x.data[i] - 1 }
-        let ws = ConvWorkspace()
-        return quantConv(encoder(x, workspace: ws), workspace: ws)
+        return quantConv(encoder(x, workspace: workspace), workspace: workspace)
     }
 
     /// Images `(B, 3, H, W)` in [0, 1] from a latent `f̂` `(B, Cvae, h, w)`:
     /// `(clamp(decoder(post_quant_conv(f̂)), −1, 1) + 1) / 2` (spec §4.4).
-    public func decode(_ fHat: Tensor) -> Tensor {
+    public func decode(_ fHat: Tensor, workspace: ConvWorkspace = ConvWorkspace()) -> Tensor {
         precondition(fHat.rank == 4 && fHat.shape[1] == config.zChannels,
                      "decode: latent \(fHat.shape) must be (B, \(config.zChannels), h, w)")
-        let ws = ConvWorkspace()
-        var img = decoder(postQuantConv(fHat, workspace: ws), workspace: ws)
+        var img = decoder(postQuantConv(fHat, workspace: workspace), workspace: workspace)
         img.data.withUnsafeMutableBufferPointer { p in
             for i in p.indices { p[i] = (min(max(p[i], -1), 1) + 1) * 0.5 }
         }

@@ -121,14 +121,19 @@ extension VARModel {
     /// not depend on the values). Scales are chosen so that logits are spread enough to sample varied tokens.
     public convenience init(config: VARConfig, randomSeed: UInt64) {
         var rng = MT19937(seed: randomSeed)
-        self.init(config: config) { key, shape in
-            let n = shape.reduce(1, *)
-            var amp: Float = 0.02
-            if key.hasSuffix(".weight"), shape.count == 2 { amp = 1 / Float(shape[1]).squareRoot() }
-            if key.hasSuffix("scale_mul_1H11") { return Tensor(shape: shape, data: (0..<n).map { _ in Float(log(4.0)) + 0.5 * (Float(rng.nextDouble()) - 0.5) }) }
-            if key == "head.weight" { amp *= 4 }
-            if key.hasSuffix("class_emb.weight") || key.hasPrefix("pos_") || key.hasPrefix("lvl_embed") { amp = 0.5 }
-            return Tensor(shape: shape, data: (0..<n).map { _ in amp * (2 * Float(rng.nextDouble()) - 1) })
+        self.init(config: config) { key, shape in VARModel.randomWeight(key: key, shape: shape, rng: &rng) }
+    }
+
+    /// One pseudo-random weight of `VARModel(config:randomSeed:)`, drawn from `rng` in request order.
+    static func randomWeight(key: String, shape: [Int], rng: inout MT19937) -> Tensor {
+        let n = shape.reduce(1, *)
+        if key.hasSuffix("scale_mul_1H11") {
+            return Tensor(shape: shape, data: (0..<n).map { _ in Float(log(4.0)) + 0.5 * (Float(rng.nextDouble()) - 0.5) })
         }
+        var amp: Float = 0.02
+        if key.hasSuffix(".weight"), shape.count == 2 { amp = 1 / Float(shape[1]).squareRoot() }
+        if key == "head.weight" { amp *= 4 }
+        if key.hasSuffix("class_emb.weight") || key.hasPrefix("pos_") || key.hasPrefix("lvl_embed") { amp = 0.5 }
+        return Tensor(shape: shape, data: (0..<n).map { _ in amp * (2 * Float(rng.nextDouble()) - 1) })
     }
 }

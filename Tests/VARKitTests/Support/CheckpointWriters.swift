@@ -72,9 +72,10 @@ struct SafetensorsWriter {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    func bytes(header text: String? = nil) -> [UInt8] {
+    /// The file; `headerLength` pads the JSON with spaces to exactly that many bytes.
+    func bytes(header text: String? = nil, headerLength: Int? = nil) -> [UInt8] {
         var h = Array((text ?? header()).utf8)
-        while (8 + h.count) % 8 != 0 { h.append(0x20) }
+        while (8 + h.count) % 8 != 0 || h.count < (headerLength ?? 0) { h.append(0x20) }
         var out: [UInt8] = []
         out.le64(UInt64(h.count))
         out += h
