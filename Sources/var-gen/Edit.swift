@@ -66,6 +66,13 @@ struct EditCommand: Command {
         try requireReadableFile(input, flag: "input")
         if let maskPath { try requireReadableFile(maskPath, flag: "mask") }
         (pipeline, vaePath) = try models.resolve(context)
+        try requireImage(input, fits: vaePath, flag: "input")
+        if let maskPath {
+            let (m, i) = (try PNG.read(maskPath).image, try PNG.read(input).image)
+            guard m.width == i.width, m.height == i.height else {
+                throw UsageError("--mask is \(m.width)×\(m.height) but --input is \(i.width)×\(i.height)")
+            }
+        }
         settings = try sampling.resolve(for: pipeline)
         let labels = try ClassList.parse(classText, flag: "class", config: pipeline.primary.config)
         guard labels.count == 1 else { throw UsageError("--class: give one class for an edit") }

@@ -32,6 +32,7 @@ struct ReconstructCommand: Command {
         try requireReadableFile(input, flag: "input")
         vaePath = try vae ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
+        try requireImage(input, fits: vaePath, flag: "input")
         try requireWritableDirectory(for: output, flag: "output")
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
     }
@@ -53,6 +54,17 @@ struct ReconstructCommand: Command {
         }
         context.console.out(String(format: "PSNR %.2f dB\n", psnr(image, out)))
     }
+}
+
+/// Validation: `path` is a readable PNG of the VQVAE's resolution (reads the VQVAE's configuration only).
+func requireImage(_ path: String, fits vaePath: String, flag: String) throws {
+    let image: RGBImage
+    do { image = try PNG.read(path).image } catch { throw UsageError("--\(flag): \(error)") }
+    let config: VQVAEConfig
+    do { config = try VQVAEConfig.forCheckpoint(at: vaePath, try Checkpoint(path: vaePath)) } catch {
+        throw UsageError("--vae: cannot read the VQVAE configuration of '\(vaePath)': \(error)")
+    }
+    do { try requireModelSize(image, config, flag: flag) } catch { throw UsageError("\(error)") }
 }
 
 /// The VQVAE works at one resolution; other sizes are refused rather than silently resized.

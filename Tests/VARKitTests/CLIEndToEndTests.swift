@@ -70,6 +70,11 @@ struct CLIEndToEndTests {
         #expect(r.out.contains("PSNR"))
         let bad = runCLI(["reconstruct", dir + "/g.png"])      // no such file
         #expect(bad.code == 2)
+        try PNG.write(RGBImage(width: 9, height: 8), to: dir + "/odd.png")
+        let odd = runCLI(["reconstruct", dir + "/odd.png"])
+        #expect(odd.code == 2 && odd.err.contains("the image is 9×8 but the VQVAE works at 8×8"), "\(odd.err)")
+        let budget = runCLI(["generate", "--memory-budget", "1K", "--output", dir + "/m.png"])
+        #expect(budget.code == 1 && budget.err.contains("too small for one image"), "\(budget.err)")
     }
 
     @Test func sampleIsResumableAndShardsCompose() throws {
