@@ -8,8 +8,8 @@ final class Engine {
     let vqvae: VQVAE
     let vaePath: String
     let accountant: MemoryAccountant
-    private let plain: VARGenerator?
-    private let collaborative: CoDeGenerator?
+    private enum Generator { case plain(VARGenerator), collaborative(CoDeGenerator) }
+    private let generator: Generator
 
     /// Loads every model (this is the slow part of start-up). `onLoad` is told each file before it is read.
     init(pipeline: Pipeline, vaePath: String, accountant: MemoryAccountant = MemoryAccountant(),
@@ -29,15 +29,14 @@ final class Engine {
         }
         switch pipeline {
         case let .plain(m):
-            plain = try VARGenerator(model: try load(m), tokenizer: vqvae.quantizer)
-            collaborative = nil
+            generator = .plain(try VARGenerator(model: try load(m), tokenizer: vqvae.quantizer))
         case let .collaborative(d, r, n):
             let drafter = try load(d)
             // The same file as drafter and refiner is one model (CoDe then hands its cache over).
             let refiner = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
                 ? drafter : try load(r)
-            collaborative = try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: vqvae.quantizer, draftSteps: n)
-            plain = nil
+            generator = .collaborative(try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: vqvae.quantizer,
+                                                         draftSteps: n))
         }
     }
 
@@ -48,12 +47,13 @@ final class Engine {
     func callBytes(batch: Int) -> (kvCache: Int, workspace: Int, decode: Int) {
         let c = vqvae.config
         let decode = batch * c.ch * (c.chMult.first ?? 1) * c.imageSize * c.imageSize * 4 * 3
-        if let plain {
-            let m = plain.memoryBytes(batch: batch)
+        switch generator {
+        case let .plain(g):
+            let m = g.memoryBytes(batch: batch)
             return (m.kvCache, m.workspace, decode)
+        case let .collaborative(g):
+            return (g.kvCacheBytes(batch: batch), g.workspaceBytes(batch: batch), decode)
         }
-        let g = collaborative!
-        return (g.kvCacheBytes(batch: batch), g.workspaceBytes(batch: batch), decode)
     }
 
     /// The largest batch ≤ `requested` whose call fits in `budget` bytes together with the weights; nil if
@@ -82,10 +82,11 @@ final class Engine {
                 accountant.release(m.kvCache, from: .kvCache)
                 accountant.release(m.workspace, from: .workspace)
             }
-            if let plain {
-                result = try plain.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
-            } else {
-                result = try collaborative!.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
+            switch generator {
+            case let .plain(g):
+                result = try g.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
+            case let .collaborative(g):
+                result = try g.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
             }
         }
         accountant.charge(m.decode, to: .vqvaeDecode)
