@@ -145,5 +145,23 @@ struct CLIEndToEndTests {
         let bad = try run(["generate", "--top-p", "2"])
         #expect(bad.0 == 2 && bad.1.contains("--top-p"))
         #expect(try run(["generate", "--help"]).0 == 0)
+
+        // SIGINT during a long sampling run: exit 130, complete PNGs only, no temporary files left.
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["sample", "--output", dir, "--per-class", "3000", "--batch", "1"]
+        p.environment = ["VARGEN_WEIGHTS": TinyWeights.directory]
+        p.standardError = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        while p.isRunning && ((try? FileManager.default.contentsOfDirectory(atPath: dir).count) ?? 0) < 5 { usleep(10_000) }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(!names.isEmpty && names.allSatisfy { !$0.hasPrefix(".") && $0.hasSuffix(".png") })
+        for n in names { #expect(PNG.isValidFile(dir + "/" + n)) }
     }
 }
