@@ -60,7 +60,8 @@ def main():
     torch.set_num_threads(int(os.environ.get("THREADS", "1")))
     vae = C.load_model(os.path.join(W, "vqvae.pth"))[0]
     drafter, dcfg = C.load_model(os.path.join(W, "drafter.pth"))
-    refiner, _ = C.load_model(os.path.join(W, "refiner.pth"))
+    rp = os.path.join(W, "refiner.pth")
+    refiner = C.load_model(rp)[0] if os.path.exists(rp) else None
     d = dcfg.sampling or C.Defaults()
     st = Sampling(cfg=d.cfg if a.cfg is None else a.cfg, top_k=d.top_k if a.top_k is None else a.top_k,
                   top_p=d.top_p if a.top_p is None else a.top_p,
