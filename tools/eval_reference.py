@@ -60,7 +60,8 @@ def main():
     torch.set_num_threads(int(os.environ.get("THREADS", "1")))
     vae = C.load_model(os.path.join(W, "vqvae.pth"))[0]
     drafter, dcfg = C.load_model(os.path.join(W, "drafter.pth"))
-    refiner, _ = C.load_model(os.path.join(W, "refiner.pth"))
+    rp = os.path.join(W, "refiner.pth")
+    refiner = C.load_model(rp)[0] if os.path.exists(rp) else None
     d = dcfg.sampling or C.Defaults()
     st = Sampling(cfg=d.cfg if a.cfg is None else a.cfg, top_k=d.top_k if a.top_k is None else a.top_k,
                   top_p=d.top_p if a.top_p is None else a.top_p,
@@ -79,6 +80,12 @@ def main():
         return
     print(f"settings: {st}, {a.per_class} per class, seeds 1000·class + i")
     print("| mode | class accuracy | FID (classifier features) | seconds |\n|---|---|---|---|")
+    from varref import data
+    (xtr, ytr), (xte, yte) = data.split()
+    with torch.no_grad():
+        rec = (vae.idx_to_img(vae.img_to_idx(data.to_model(xtr[:n]))) + 1) * 0.5
+    acc, f = ev(to_u8(rec), ytr[:n])
+    print(f"| VQVAE reconstruction of {n} training digits | {acc * 100:.1f}% | {f:.2f} | |", flush=True)
     for m in a.modes.split(","):
         mode, N = ("code", int(m[4:])) if m.startswith("code") else (m, 0)
         x, y, sec = run_mode(vae, drafter, refiner, mode, N, st, a.per_class)

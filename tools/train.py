@@ -153,8 +153,11 @@ def train_var(a):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(var.parameters(), 2.0)
         opt.step()
-        if (step + 1) % 100 == 0:
+        if (step + 1) % 50 == 0:
             print(f"step {step+1} loss {loss.item():.4f} t {time.time()-t0:.0f}s", flush=True)
+        if a.snapshot_every and (step + 1) % a.snapshot_every == 0:        # usable intermediate weights
+            C.save_state_dict(var, os.path.join(a.out, f"{a.kind}.pth"))
+            C.write_json(cfg, os.path.join(a.out, f"{a.kind}.json"))
         step += 1
     print(f"trained {step} steps; wall {time.time()-t0:.0f}s", flush=True)
     var.eval()
@@ -170,9 +173,15 @@ def write_tokens(a):
     print(f"encoded {len(xtr)} training digits in {time.time()-t0:.0f}s", flush=True)
 
 
+def write_var_json(a):
+    """Rewrite weights/{drafter,refiner}.json from config.py (e.g. after changing SHIPPED_SAMPLING)."""
+    for kind in ("drafter", "refiner"):
+        C.write_json(C.shipped_var(kind), os.path.join(a.out, f"{kind}.json"))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["vqvae", "tokens", "var"])
+    ap.add_argument("what", choices=["vqvae", "tokens", "var", "json"])
     ap.add_argument("--kind", choices=["drafter", "refiner"], default="drafter")
     ap.add_argument("--out", default="weights")
     ap.add_argument("--steps", type=int, default=3000)
@@ -182,11 +191,12 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shift-aug", action="store_true")
+    ap.add_argument("--snapshot-every", type=int, default=0, help="also save the VAR every n steps")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.lr is None:
         a.lr = 1e-3 if a.what == "vqvae" else 6e-4
-    {"vqvae": train_vqvae, "tokens": write_tokens, "var": train_var}[a.what](a)
+    {"vqvae": train_vqvae, "tokens": write_tokens, "var": train_var, "json": write_var_json}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ import Testing
 /// (and then read without trapping) or throw a `CheckpointError`. A crash fails the whole run.
 ///
 /// CI runs 3,000 seeded iterations (a few seconds). Long runs outside CI:
-/// `VARGEN_FUZZ_ITERATIONS=1000000 VARGEN_FUZZ_SEED=7 swift test -c release -Xswiftc -enable-testing --filter CheckpointFuzz`
+/// `VARGEN_FUZZ_ITERATIONS=1000000 VARGEN_FUZZ_SEED=7 VARGEN_FUZZ_SAVE=/tmp/fuzz-input.bin \
+///  swift test -c release -Xswiftc -enable-testing --filter CheckpointFuzz`
+/// (`VARGEN_FUZZ_SAVE` keeps the current input on disk, so a crash leaves its reproducer behind.)
 @Suite struct CheckpointFuzzTests {
     /// SplitMix64: tiny, seedable, good enough to drive mutations.
     struct RNG {
@@ -79,6 +81,7 @@ import Testing
         let env = ProcessInfo.processInfo.environment
         let iterations = env["VARGEN_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 3000
         var rng = RNG(state: env["VARGEN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_126)
+        let savePath = env["VARGEN_FUZZ_SAVE"]
         let seeds = Self.seeds()
         for s in seeds { _ = try Checkpoint(bytes: s.bytes, name: s.name) }  // the seeds themselves are valid
         var loaded = 0
@@ -86,6 +89,9 @@ import Testing
         for i in 0..<iterations {
             let seed = seeds[i % seeds.count]
             let bytes = Self.mutate(seed.bytes, hot: seed.hot, &rng)
+            if let save = savePath {  // after a crash this file holds the input that caused it
+                _ = FileManager.default.createFile(atPath: save, contents: Data(bytes))
+            }
             do {
                 let ck = try Checkpoint(bytes: bytes, name: "\(seed.name)#\(i)")
                 loaded += 1

@@ -6,7 +6,12 @@ import Testing
 ///
 /// For each `X.pth` in `$VARGEN_TORCH_SAMPLES` there is an `X.json` written by
 /// `torch.load(X.pth)` → `{"names": [...], "tensors": {key: {"shape": [...], "float": [...]}}}`
-/// (non-finite values as strings). Run:
+/// (non-finite values as strings). Samples used during development (torch 2.15): a `Sequential`'s
+/// `state_dict()` (OrderedDict + `_metadata`), a plain dict with a transpose, an offset slice,
+/// f16/bf16/f64/i64/i32/bool/u8, a 0-d and an empty tensor and −inf, the same dict with
+/// `pickle_protocol=4`, and `{"w": nn.Parameter(...)}` (`_rebuild_parameter`); the JSON came from
+/// `{k: {"shape": list(v.shape), "float": v.double().flatten().tolist()} for k, v in sd.items()}`.
+/// Run:
 /// `VARGEN_TORCH_SAMPLES=/tmp/samples swift test -c release -Xswiftc -enable-testing --filter CheckpointPyTorchFiles`
 @Suite struct CheckpointPyTorchFilesTests {
     @Test func matchesTorchLoad() throws {

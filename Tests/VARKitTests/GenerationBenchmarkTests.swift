@@ -26,3 +26,52 @@ import Testing
         }
     }
 }
+
+@Suite struct TransformerSmallGEMMTests {
+    /// The few-row linear kernel against BLAS: relative error ≤ 1e-5 of the row norm, for every remainder.
+    @Test func smallGEMMMatchesBLAS() {
+        for (m, n, k) in [(1, 37, 19), (2, 64, 32), (3, 20, 100), (5, 33, 64), (7, 8, 1024), (16, 40, 96)] {
+            let x = randomFloats(m * k, seed: UInt64(m)), w = randomFloats(n * k, seed: UInt64(n)), b = randomFloats(n, seed: 5)
+            var fast = [Float](repeating: 0, count: m * n)
+            let ref = Tensor(shape: [m, k], data: x).linear(Tensor(shape: [n, k], data: w), bias: Tensor(shape: [n], data: b))
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+                fast.withUnsafeMutableBufferPointer { op in
+                    SmallGEMM.linear(xp.baseAddress!, rows: m, weight: wp.baseAddress!, outFeatures: n, inFeatures: k,
+                                     bias: bp.baseAddress!, into: op.baseAddress!)
+                }
+            } } }
+            let err = zip(fast, ref.data).map { abs($0 - $1) }.max() ?? 0
+            #expect(err <= 1e-5 * Float(k).squareRoot(), "m \(m) n \(n) k \(k): \(err)")
+        }
+    }
+
+    /// Timing of both paths (VARGEN_BENCH=1).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_BENCH"] != nil))
+    func smallGEMMTiming() {
+        let n = 4096, k = 1024, copies = 8, reps = 24
+        let ws = (0..<copies).map { randomFloats(n * k, seed: UInt64($0)) }
+        let x = randomFloats(32 * k, seed: 1)
+        var out = [Float](repeating: 0, count: 32 * n)
+        for m in [1, 2, 4, 8, 16, 32] {
+            var t = [Double](repeating: 0, count: 2)
+            for path in 0..<2 {
+                let t0 = Date()
+                for r in 0..<reps {
+                    ws[r % copies].withUnsafeBufferPointer { wp in x.withUnsafeBufferPointer { xp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            if path == 0 {
+                                BLAS.gemm(transB: true, m: m, n: n, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: k,
+                                          c: op.baseAddress!, ldc: n)
+                            } else {
+                                SmallGEMM.linear(xp.baseAddress!, rows: m, weight: wp.baseAddress!, outFeatures: n,
+                                                 inFeatures: k, bias: nil, into: op.baseAddress!)
+                            }
+                        }
+                    } }
+                }
+                t[path] = Date().timeIntervalSince(t0) / Double(reps) * 1000
+            }
+            print(String(format: "m=%d  BLAS %.2f ms  small %.2f ms", m, t[0], t[1]))
+        }
+    }
+}

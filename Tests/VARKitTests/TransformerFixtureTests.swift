@@ -100,3 +100,33 @@ enum AdaLNBlockCheck {
         return x
     }
 }
+
+/// Official key lists (official_keys.json, `python3 tools/make_fixtures.py --part keys`, built from the
+/// official modules on the meta device).
+@Suite struct TransformerOfficialKeyTests {
+    struct Entry: Decodable {
+        let shape: [Int]
+        init(from decoder: Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            shape = try c.decode([Int].self)
+        }
+    }
+
+    @Test(arguments: [16, 30])
+    func officialKeysAndInference(depth: Int) throws {
+        let data = try Data(contentsOf: GenerationFixtures.directory.appendingPathComponent("official_keys.json"))
+        let all = try JSONDecoder().decode([String: [String: Entry]].self, from: data)
+        let keys = try #require(all["var_d\(depth)"])
+        // The configuration inferred from the official shapes is the official preset.
+        let inferred = try VARConfig(inferringFromShapes: { keys[$0]?.shape }, names: Array(keys.keys))
+        #expect(inferred == VARConfig.official(depth: depth))
+        // The model requests every non-buffer key (names depend only on depth; a narrow stand-in keeps it small).
+        var narrow = VARConfig.official(depth: depth)
+        narrow.width = depth; narrow.heads = depth
+        var requested = Set<String>()
+        _ = VARModel(config: narrow) { key, shape in requested.insert(key); return Tensor(zeros: shape) }
+        let optional = VARModel.optionalKeys(for: narrow)
+        #expect(requested.isDisjoint(with: optional))
+        #expect(requested.union(optional) == Set(keys.keys))
+    }
+}

@@ -101,15 +101,21 @@ def shipped_vqvae() -> VQVAEConfig:
                        phi_index=phi_index_table(len(SHIPPED_PATCHES), 4), quant_resi=0.5, image_size=32)
 
 
+# Default sampling of the shipped models, chosen with tools/eval_reference.py (weights/README.md).
+SHIPPED_SAMPLING = Defaults(cfg=1.0, top_k=0, top_p=0.0, temperature=1.0, more_smooth=False, draft_steps=3)
+
+
 def shipped_var(kind: str) -> VARConfig:
     names = [str(i) for i in range(10)]
     if kind == "drafter":
         # width 128 rather than 256: a 256-wide drafter costs ~250 GFLOP per batch-64 step, far beyond
         # the ~30-minute training budget on a shared 2-core machine (see weights/README.md)
         return VARConfig(depth=4, width=128, heads=2, num_classes=10, vocab_size=512, z_channels=32,
-                         patch_sizes=list(SHIPPED_PATCHES), class_names=names, vqvae="vqvae.pth")
+                         patch_sizes=list(SHIPPED_PATCHES), class_names=names, vqvae="vqvae.pth",
+                         sampling=SHIPPED_SAMPLING)
     return VARConfig(depth=2, width=64, heads=1, num_classes=10, vocab_size=512, z_channels=32,
-                     patch_sizes=list(SHIPPED_PATCHES), class_names=names, vqvae="vqvae.pth")
+                     patch_sizes=list(SHIPPED_PATCHES), class_names=names, vqvae="vqvae.pth",
+                         sampling=SHIPPED_SAMPLING)
 
 
 # Tiny random models for fixtures (Tests/Fixtures/tiny_*).

@@ -69,9 +69,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file): invalid data.pkl at pickle byte \(offset): \(reason)\n"
                 + "HINT: the file is corrupt or is not a plain state dict; save `model.state_dict()`."
         case let .forbiddenOpcode(file, opcode, name, offset):
-            let hex = String(opcode, radix: 16, uppercase: false)
-            return "\(file): data.pkl uses pickle opcode \(name) (0x\(hex)) at pickle byte \(offset), which "
-                + "var-gen refuses to execute\n"
+            let hex = (opcode < 16 ? "0" : "") + String(opcode, radix: 16, uppercase: false)
+            let what = name == "UNKNOWN" ? "an unknown pickle opcode (0x\(hex))" : "pickle opcode \(name) (0x\(hex))"
+            return "\(file): data.pkl uses \(what) at pickle byte \(offset), which var-gen refuses to execute\n"
                 + "HINT: only plain state dicts of tensors are loaded; never load untrusted pickles with "
                 + "torch.load(weights_only=False). Re-save with `torch.save(model.state_dict(), f)`."
         case let .forbiddenGlobal(file, global, offset, reason):

@@ -81,10 +81,13 @@ struct PickleMachine {
         self.file = file; self.b = b; self.limits = limits
     }
 
+    /// Empties every container while `lists`/`dicts` still retain them all, so no release below
+    /// can cascade into a recursive deinit chain (a few KB of TUPLE1 opcodes nest thousands deep
+    /// and would overflow the thread's stack), and self-references cannot leak.
     private mutating func teardown() {
-        stack.removeAll(); memo.removeAll()
         for l in lists { l.items.removeAll() }
         for d in dicts { d.removeAll() }
+        stack.removeAll(); memo.removeAll()
         lists.removeAll(); dicts.removeAll()
     }
 
@@ -192,7 +195,7 @@ struct PickleMachine {
         try push(v)
     }
     private mutating func setItems(_ dict: PickleValue, _ pairs: ArraySlice<PickleValue>) throws {
-        guard case .dict(let d) = dict else { throw bad("SETITEM(S) on a \(dict.kind), not a dict") }
+        guard case .dict(let d) = dict else { throw bad("SETITEM(S) on \(dict.aKind), not a dict") }
         guard pairs.count % 2 == 0 else { throw bad("SETITEMS with an odd number of items") }
         try count(pairs.count / 2)
         var i = pairs.startIndex
@@ -235,7 +238,7 @@ struct PickleMachine {
                 try push(.list(l))
             case 0x61, 0x65:  // APPEND, APPENDS
                 let items = op == 0x61 ? [try pop()] : try popMark()
-                guard case .list(let l) = try top() else { throw bad("APPEND on a \(try top().kind), not a list") }
+                guard case .list(let l) = try top() else { throw bad("APPEND on \(try top().aKind), not a list") }
                 try count(items.count)
                 l.items += items
             case 0x7D: try push(newDict())             // EMPTY_DICT
@@ -293,7 +296,7 @@ struct PickleMachine {
                 let state = try pop()
                 let target = try top()
                 guard case .dict = target else {
-                    throw bad("BUILD on a \(target.kind) (state \(state.kind)); only dicts accept BUILD")
+                    throw bad("BUILD on \(target.aKind) (state \(state.kind)); only dicts accept BUILD")
                 }
             default:
                 throw CheckpointError.forbiddenOpcode(file: file, opcode: op, name: Self.opcodeName(op), offset: opOffset)
@@ -318,14 +321,14 @@ struct PickleMachine {
     /// BINPERSID: `("storage", torch.<X>Storage, key, location, numel)`.
     private func persistentLoad(_ pid: PickleValue) throws -> PickleValue {
         guard case .tuple(let t) = pid, t.items.count == 5 else {
-            throw bad("persistent id is a \(pid.kind)\(pidArity(pid)); expected (\"storage\", class, key, location, numel)")
+            throw bad("persistent id is \(pid.aKind)\(pidArity(pid)); expected (\"storage\", class, key, location, numel)")
         }
         let f = t.items
         guard case .string("storage") = f[0] else { throw bad("persistent id does not start with \"storage\"") }
         guard case .global(let module, let cls) = f[1], module == "torch", let dtype = DType(torchStorage: cls) else {
-            throw bad("persistent id's storage class is a \(f[1].kind), not a torch storage class")
+            throw bad("persistent id's storage class is \(f[1].aKind), not a torch storage class")
         }
-        guard case .string(let key) = f[2] else { throw bad("persistent id's storage key is a \(f[2].kind)") }
+        guard case .string(let key) = f[2] else { throw bad("persistent id's storage key is \(f[2].aKind)") }
         guard case .int(let numel) = f[4], numel >= 0 else {
             throw bad("persistent id's element count is \(f[4].kind == "int" ? "out of range" : f[4].kind)")
         }
@@ -340,9 +343,9 @@ struct PickleMachine {
     /// REDUCE: the only calls the machine evaluates.
     private mutating func reduce(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
         guard case .global(let module, let name) = callable else {
-            throw bad("REDUCE on a \(callable.kind), which is not callable")
+            throw bad("REDUCE on \(callable.aKind), which is not callable")
         }
-        guard case .tuple(let t) = args else { throw bad("REDUCE arguments are a \(args.kind), not a tuple") }
+        guard case .tuple(let t) = args else { throw bad("REDUCE arguments are \(args.aKind), not a tuple") }
         let a = t.items
         switch (module, name) {
         case ("collections", "OrderedDict"):
@@ -360,9 +363,9 @@ struct PickleMachine {
                 }
             }
             guard case .storage(let storage) = a[0] else {
-                throw forbidden(module, name, "first argument is a \(a[0].kind), not a storage")
+                throw forbidden(module, name, "first argument is \(a[0].aKind), not a storage")
             }
-            guard case .int(let offset) = a[1] else { throw forbidden(module, name, "storage_offset is a \(a[1].kind)") }
+            guard case .int(let offset) = a[1] else { throw forbidden(module, name, "storage_offset is \(a[1].aKind)") }
             let size = try ints(a[2], "size")
             let stride = try ints(a[3], "stride")
             return .tensor(TensorRef(storage: storage, storageOffset: offset, size: size, stride: stride))
@@ -377,9 +380,9 @@ struct PickleMachine {
     }
 
     private func ints(_ v: PickleValue, _ what: String) throws -> [Int] {
-        guard case .tuple(let t) = v else { throw bad("tensor \(what) is a \(v.kind), not a tuple") }
+        guard case .tuple(let t) = v else { throw bad("tensor \(what) is \(v.aKind), not a tuple") }
         return try t.items.map {
-            guard case .int(let i) = $0 else { throw bad("tensor \(what) holds a \($0.kind)") }
+            guard case .int(let i) = $0 else { throw bad("tensor \(what) holds \($0.aKind)") }
             return i
         }
     }
@@ -387,13 +390,13 @@ struct PickleMachine {
     /// The top-level object must be a dict of string → tensor.
     private func items(of top: PickleValue) throws -> [Item] {
         guard case .dict(let d) = top else {
-            throw bad("the pickled object is a \(top.kind), not a state dict (dict of tensors)")
+            throw bad("the pickled object is \(top.aKind), not a state dict (dict of tensors)")
         }
         var out: [Item] = []
         for (k, v) in zip(d.keys, d.values) {
-            guard case .string(let key) = k else { throw bad("state dict key is a \(k.kind), not a string") }
+            guard case .string(let key) = k else { throw bad("state dict key is \(k.aKind), not a string") }
             guard case .tensor(let t) = v else {
-                throw CheckpointError.badTensor(file: file, key: key, reason: "value is a \(v.kind), not a tensor; "
+                throw CheckpointError.badTensor(file: file, key: key, reason: "value is \(v.aKind), not a tensor; "
                                                 + "only plain state dicts of tensors are read")
             }
             out.append(Item(key: key, tensor: t))
@@ -432,7 +435,7 @@ struct PickleMachine {
         case 0x32: return "DUP"
         case 0x64: return "DICT"
         case 0x6C: return "LIST"
-        default: return "unknown opcode"
+        default: return "UNKNOWN"
         }
     }
 }

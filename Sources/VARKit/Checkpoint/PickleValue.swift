@@ -1,6 +1,11 @@
 /// Values of the data-only pickle machine. Nothing here can be called: globals are symbols, and
 /// the only "calls" are the allow-listed constructors evaluated by `PickleMachine.reduce`.
-enum PickleValue {
+///
+/// `indirect` is deliberate: with the payloads stored inline (a ~60-byte multi-payload enum), release
+/// builds of Swift 6.3.1 intermittently destroyed memo entries as the wrong case after POP_MARK
+/// (SIGSEGV releasing string bytes as an object; never in debug or under ASan). Boxing every payload
+/// made the fuzzer's reproducer and 300k fuzz iterations clean; see `HostileCorpus` "POP_MARK …".
+indirect enum PickleValue {
     case none
     case bool(Bool)
     case int(Int)
@@ -17,6 +22,12 @@ enum PickleValue {
     case storage(StorageRef)
     /// The result of `_rebuild_tensor_v2` (or `_rebuild_parameter`).
     case tensor(TensorRef)
+
+    /// `kind` with its indefinite article, for messages ("an int", "a tuple").
+    var aKind: String {
+        let k = kind
+        return (k.first.map { "aeiouAEIOU".contains($0) } ?? false ? "an " : "a ") + k
+    }
 
     var kind: String {
         switch self {

@@ -61,8 +61,12 @@ struct ZipArchive {
         // ZIP64: a locator right before the EOCD points to the ZIP64 end record.
         if eocd >= 20, view.u32(eocd - 20) == Self.zip64LocatorSignature {
             let locator = eocd - 20
-            guard let recordRaw = view.u64(locator + 8), let record = SafeMath.int(recordRaw),
-                  let totalDisks = view.u32(locator + 16) else { throw bad(locator, "truncated ZIP64 locator") }
+            guard let recordRaw = view.u64(locator + 8), let totalDisks = view.u32(locator + 16) else {
+                throw bad(locator, "truncated ZIP64 locator")
+            }
+            guard let record = SafeMath.int(recordRaw) else {
+                throw bad(locator, "ZIP64 end record offset \(recordRaw) is outside the file")
+            }
             guard totalDisks <= 1 else { throw bad(locator, "multi-disk archives are not supported") }
             guard record <= locator - 56 else {
                 throw bad(locator, "ZIP64 end record offset \(recordRaw) is outside the file")

@@ -11,37 +11,13 @@ public enum EditingMask {
         return inpainting ? m.map { 1 - $0 } : m
     }
 
-    /// Per-scale keep flags `(pn²)`: the mask resized to `pn × pn` bilinearly (`align_corners = False`, source
-    /// coordinate clamped at 0, float32 with PyTorch's fused multiply-adds) and thresholded `> 0.5`; every position is kept
-    /// where `pn² ≤ 3`; the last scale (pn = side) uses the mask itself.
+    /// Per-scale keep flags `(pn²)` from a last-scale mask (values > 0.5 keep): the tokenizer's
+    /// `EditMask.resized` at every scale (bilinear as PyTorch computes it, threshold > 0.5, everything kept
+    /// where pn² ≤ 3).
     public static func keepFlags(mask: [Float], side: Int, patchSizes: [Int]) -> [[Bool]] {
         precondition(mask.count == side * side, "mask must be side × side")
-        return patchSizes.map { pn in
-            if pn * pn <= 3 { return [Bool](repeating: true, count: pn * pn) }
-            if pn == side { return mask.map { $0 > 0.5 } }
-            let scale = Float(side) / Float(pn)
-            func taps(_ o: Int) -> (Int, Int, Float, Float) {
-                // PyTorch's CPU kernels are built with FMA contraction: src = fma(scale, o + 0.5, −0.5).
-                let src = max(Float(-0.5).addingProduct(scale, Float(o) + 0.5), 0)
-                let i0 = Int(src)
-                let i1 = i0 + (i0 < side - 1 ? 1 : 0)
-                let l1 = src - Float(i0)
-                return (i0, i1, 1 - l1, l1)
-            }
-            var out = [Bool](repeating: false, count: pn * pn)
-            for oy in 0..<pn {
-                let (y0, y1, hy0, hy1) = taps(oy)
-                for ox in 0..<pn {
-                    let (x0, x1, wx0, wx1) = taps(ox)
-                    // Interpolation as PyTorch accumulates it: first product, then fused multiply-adds.
-                    let top = (mask[y0 * side + x0] * wx0).addingProduct(mask[y0 * side + x1], wx1)
-                    let bottom = (mask[y1 * side + x0] * wx0).addingProduct(mask[y1 * side + x1], wx1)
-                    let v = (top * hy0).addingProduct(bottom, hy1)
-                    out[oy * pn + ox] = v > 0.5
-                }
-            }
-            return out
-        }
+        let keep = mask.map { $0 > 0.5 }
+        return patchSizes.map { EditMask.resized(keep, side: side, to: $0) }
     }
 }
 

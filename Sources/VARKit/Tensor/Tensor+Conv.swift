@@ -43,6 +43,31 @@ public final class ConvWorkspace {
         zeroStorage?.deallocate()
     }
 
+    /// Activation arrays handed back by layers once dead, reused for the next outputs of the same
+    /// size: a decode then touches each page once instead of faulting every new activation in.
+    private var pool: [[Float]] = []
+    /// Arrays kept at most, smallest dropped first. A decode cycles through ~3 sizes per resolution
+    /// level; the largest (256² × 160 floats, 42 MB) needs ~4 arrays, so the pool holds ≲ 250 MB for
+    /// the official VQVAE, kept as long as the workspace lives.
+    public var poolLimit = 12
+
+    /// An array of `count` floats with unspecified contents (recycled when possible).
+    public func takeArray(_ count: Int) -> [Float] {
+        if let i = pool.lastIndex(where: { $0.count == count }) { return pool.remove(at: i) }
+        return [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+    }
+
+    /// Hands a dead tensor's storage back for reuse. Safe even if the array is still referenced
+    /// elsewhere: writers get a copy-on-write copy then, never a shared buffer.
+    public func recycle(_ t: Tensor) {
+        if t.count < 4096 { return }
+        pool.append(t.data)
+        // Drop the smallest array: small ones are cheap to fault in again, the big ones are the point.
+        if pool.count > poolLimit, let i = pool.indices.min(by: { pool[$0].count < pool[$1].count }) {
+            pool.remove(at: i)
+        }
+    }
+
     /// A second buffer of at least `count` floats that is all zeros on every call; the caller must
     /// leave it all zeros again (Winograd's GEMMs accumulate into it with beta = 1 and its output
     /// transform clears what it reads, which saves BLAS a separate zeroing pass over memory).
@@ -224,8 +249,8 @@ extension Tensor {
         if let bias { precondition(bias.count == g.outChannels, "conv2d: bias \(bias.shape) ≠ \(g.outChannels)") }
         if let residual { precondition(residual.shape == outShape, "conv2d: residual \(residual.shape) ≠ \(outShape)") }
         let ws = workspace ?? ConvWorkspace()
-        let out = [Float](unsafeUninitializedCapacity: outShape.reduce(1, *)) { buf, n in
-            n = buf.count
+        var out = ws.takeArray(outShape.reduce(1, *))
+        out.withUnsafeMutableBufferPointer { buf in
             data.withUnsafeBufferPointer { x in
                 weight.data.withUnsafeBufferPointer { w in
                     withOptionalPointer(bias) { bp in

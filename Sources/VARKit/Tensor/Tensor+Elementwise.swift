@@ -119,7 +119,13 @@ public enum Elementwise {
 
     /// Softmax of each of `rows` rows of length `count` (stride `ld`), in place; float32.
     public static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, count: Int, ld: Int) {
-        for r in 0..<rows {
+        Parallel.forEach(rows, grain: max(1, 32768 / max(count, 1))) { range in
+            softmaxRowsSerial(s, rows: range, count: count, ld: ld)
+        }
+    }
+
+    static func softmaxRowsSerial(_ s: UnsafeMutablePointer<Float>, rows: Range<Int>, count: Int, ld: Int) {
+        for r in rows {
             let row = s + r * ld
             var m = -Float.infinity
             for j in 0..<count { m = max(m, row[j]) }

@@ -93,12 +93,12 @@ extension Tensor {
     /// 32 groups and eps 1e-6), optionally fused with SiLU. Tested against a Double reference
     /// to 1e-5 relative.
     public func groupNorm(groups: Int = 32, weight: Tensor, bias: Tensor, eps: Float = 1e-6,
-                          silu: Bool = false) -> Tensor {
+                          silu: Bool = false, workspace: ConvWorkspace? = nil) -> Tensor {
         precondition(rank >= 2, "groupNorm: input \(shape) needs (B, C, …)")
         let b = shape[0], c = shape[1], spatial = shape.dropFirst(2).reduce(1, *)
         precondition(weight.count == c && bias.count == c, "groupNorm: affine \(weight.shape)/\(bias.shape) ≠ \(c)")
-        let out = [Float](unsafeUninitializedCapacity: count) { buf, n in
-            n = buf.count
+        var out = workspace?.takeArray(count) ?? [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        out.withUnsafeMutableBufferPointer { buf in
             data.withUnsafeBufferPointer { x in
                 weight.data.withUnsafeBufferPointer { w in
                     bias.data.withUnsafeBufferPointer { bb in
@@ -110,6 +110,24 @@ extension Tensor {
             }
         }
         return Tensor(shape: shape, data: out)
+    }
+
+    /// GroupNorm (optionally + SiLU) in place, for activations nothing else needs.
+    public mutating func applyGroupNorm(groups: Int = 32, weight: Tensor, bias: Tensor, eps: Float = 1e-6,
+                                        silu: Bool = false) {
+        precondition(rank >= 2, "groupNorm: input \(shape) needs (B, C, …)")
+        let b = shape[0], c = shape[1], spatial = shape.dropFirst(2).reduce(1, *)
+        precondition(weight.count == c && bias.count == c, "groupNorm: affine \(weight.shape)/\(bias.shape) ≠ \(c)")
+        data.withUnsafeMutableBufferPointer { buf in
+            guard let p = buf.baseAddress else { return }
+            weight.data.withUnsafeBufferPointer { w in
+                bias.data.withUnsafeBufferPointer { bb in
+                    GroupNorm.forward(batch: b, channels: c, spatial: spatial, groups: groups, eps: eps,
+                                      x: UnsafePointer(p), weight: w.baseAddress!, bias: bb.baseAddress!,
+                                      silu: silu, y: p)
+                }
+            }
+        }
     }
 
     /// Elementwise `x·σ(x)`.

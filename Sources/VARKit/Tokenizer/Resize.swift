@@ -57,7 +57,7 @@ public struct ResizeMatrix: Equatable, Sendable {
         let r = Float(nIn) / Float(nOut)
         var w = [Float](repeating: 0, count: nOut * nIn)
         for o in 0..<nOut {
-            let u = max(r * (Float(o) + 0.5) - 0.5, 0)
+            let u = max((-0.5 as Float).addingProduct(r, Float(o) + 0.5), 0)   // one FMA, as PyTorch's build
             let i0 = min(Int(u), nIn - 1)
             let i1 = min(i0 + 1, nIn - 1)
             let l1 = u - Float(i0)
@@ -78,7 +78,7 @@ public struct ResizeMatrix: Equatable, Sendable {
 extension Tensor {
     /// Resizes the last two dimensions `(…, H, W)` → `(…, Ho, Wo)`:
     /// `out[p] = rows (Ho, H) · in[p] (H, W) · colsᵀ (W, Wo)` for every plane `p`.
-    /// Height is resampled first, then width (the order changes results only by float rounding).
+    /// Width is resampled first, then height, as in PyTorch's kernels (the order only changes rounding).
     public func resized(rows: ResizeMatrix, cols: ResizeMatrix) -> Tensor {
         precondition(rank >= 2, "resized: input \(shape) needs two spatial dimensions")
         let h = shape[rank - 2], w = shape[rank - 1]
@@ -87,26 +87,29 @@ extension Tensor {
         let ho = rows.outCount, wo = cols.outCount
         let planes = count / max(h * w, 1)
         var out = [Float](repeating: 0, count: planes * ho * wo)
-        var tmp = [Float](repeating: 0, count: ho * w)  // (Ho, W) rows-resampled plane
+        var tmp = [Float](repeating: 0, count: h * wo)  // (H, Wo) width-resampled plane
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 tmp.withUnsafeMutableBufferPointer { t in
                     for p in 0..<planes {
                         let s = p * h * w
-                        for o in 0..<ho {
-                            for x in 0..<w { t[o * w + x] = 0 }
-                            for i in 0..<h {
-                                let wt = rows.weights[o * h + i]
-                                if wt == 0 { continue }
-                                for x in 0..<w { t[o * w + x] += wt * src[s + i * w + x] }
+                        for y in 0..<h {
+                            for o in 0..<wo {
+                                var acc: Float = 0
+                                for i in 0..<w {
+                                    let wt = cols.weights[o * w + i]
+                                    if wt != 0 { acc += wt * src[s + y * w + i] }
+                                }
+                                t[y * wo + o] = acc
                             }
                         }
                         let d = p * ho * wo
-                        for y in 0..<ho {
-                            for o in 0..<wo {
-                                var acc: Float = 0
-                                for i in 0..<w { acc += cols.weights[o * w + i] * t[y * w + i] }
-                                dst[d + y * wo + o] = acc
+                        for o in 0..<ho {
+                            for x in 0..<wo { dst[d + o * wo + x] = 0 }
+                            for i in 0..<h {
+                                let wt = rows.weights[o * h + i]
+                                if wt == 0 { continue }
+                                for x in 0..<wo { dst[d + o * wo + x] += wt * t[i * wo + x] }
                             }
                         }
                     }
@@ -125,8 +128,27 @@ public enum EditMask {
     public static func resized(_ mask: [Bool], side: Int, to pn: Int) -> [Bool] {
         precondition(mask.count == side * side, "EditMask: \(mask.count) cells for side \(side)")
         if pn * pn <= 3 { return [Bool](repeating: true, count: pn * pn) }
-        let m = ResizeMatrix.bilinear(from: side, to: pn)
-        let t = Tensor(shape: [side, side], data: mask.map { $0 ? 1 : 0 }).resized(rows: m, cols: m)
-        return t.data.map { $0 > 0.5 }
+        // PyTorch's float32 bilinear kernel term by term: the threshold can sit exactly at 0.5,
+        // where merged weights or another summation order would round to the other side.
+        let scale = Float(side) / Float(pn)
+        func taps(_ o: Int) -> (Int, Int, Float, Float) {
+            // PyTorch's compiled kernel contracts `scale·(o + ½) − ½` into one FMA (single rounding);
+            // at 16 → 13 that turns 7.5 into 7.5000005 and decides a cell of the threshold.
+            let u = max((-0.5 as Float).addingProduct(scale, Float(o) + 0.5), 0)
+            let i0 = min(Int(u.rounded(.down)), side - 1)
+            let l1 = min(max(u - Float(i0), 0), 1)
+            return (i0, i0 < side - 1 ? i0 + 1 : i0, 1 - l1, l1)
+        }
+        func x(_ r: Int, _ c: Int) -> Float { mask[r * side + c] ? 1 : 0 }
+        var out = [Bool](repeating: false, count: pn * pn)
+        for oy in 0..<pn {
+            let (h0, h1, h0l, h1l) = taps(oy)
+            for ox in 0..<pn {
+                let (w0, w1, w0l, w1l) = taps(ox)
+                let v = h0l * (w0l * x(h0, w0) + w1l * x(h0, w1)) + h1l * (w0l * x(h1, w0) + w1l * x(h1, w1))
+                out[oy * pn + ox] = v > 0.5
+            }
+        }
+        return out
     }
 }

@@ -44,17 +44,20 @@ public struct VQVAEEncoder: Sendable {
         convOut = Conv2dLayer(w.scope("conv_out"), in: ci, out: config.zChannels, kernel: 3, padding: .symmetric(1))
     }
 
-    public func callAsFunction(_ x: Tensor, workspace: ConvWorkspace) -> Tensor {
-        var h = convIn(x, workspace: workspace)
+    public func callAsFunction(_ x: Tensor, workspace ws: ConvWorkspace) -> Tensor {
+        var h = convIn(x, workspace: ws)
         for level in levels {
             for (i, block) in level.blocks.enumerated() {
-                h = block(h, workspace: workspace)
-                if i < level.attentions.count { h = level.attentions[i](h, workspace: workspace) }
+                step(&h, ws) { block($0, workspace: ws) }
+                if i < level.attentions.count { step(&h, ws) { level.attentions[i]($0, workspace: ws) } }
             }
-            if let down = level.downsample { h = down(h, workspace: workspace) }
+            if let down = level.downsample { step(&h, ws) { down($0, workspace: ws) } }
         }
-        h = midBlock2(midAttention(midBlock1(h, workspace: workspace), workspace: workspace), workspace: workspace)
-        return convOut(normOut(h, silu: true), workspace: workspace)
+        step(&h, ws) { midBlock1($0, workspace: ws) }
+        step(&h, ws) { midAttention($0, workspace: ws) }
+        step(&h, ws) { midBlock2($0, workspace: ws) }
+        normOut.apply(&h, silu: true)
+        return convOut(h, workspace: ws)
     }
 }
 
@@ -104,17 +107,28 @@ public struct VQVAEDecoder: Sendable {
         convOut = Conv2dLayer(w.scope("conv_out"), in: ci, out: 3, kernel: 3, padding: .symmetric(1))
     }
 
-    public func callAsFunction(_ z: Tensor, workspace: ConvWorkspace) -> Tensor {
-        var h = convIn(z, workspace: workspace)
-        h = midBlock2(midAttention(midBlock1(h, workspace: workspace), workspace: workspace), workspace: workspace)
+    public func callAsFunction(_ z: Tensor, workspace ws: ConvWorkspace) -> Tensor {
+        var h = convIn(z, workspace: ws)
+        step(&h, ws) { midBlock1($0, workspace: ws) }
+        step(&h, ws) { midAttention($0, workspace: ws) }
+        step(&h, ws) { midBlock2($0, workspace: ws) }
         for level in levels.reversed() {
             for (i, block) in level.blocks.enumerated() {
-                h = block(h, workspace: workspace)
-                if i < level.attentions.count { h = level.attentions[i](h, workspace: workspace) }
+                step(&h, ws) { block($0, workspace: ws) }
+                if i < level.attentions.count { step(&h, ws) { level.attentions[i]($0, workspace: ws) } }
             }
-            // The nearest 2× upsampling is fused into the convolution's im2col.
-            if let up = level.upsample { h = up(h, upsample2x: true, workspace: workspace) }
+            // The nearest 2× upsampling is fused into the convolution's input transform.
+            if let up = level.upsample { step(&h, ws) { up($0, upsample2x: true, workspace: ws) } }
         }
-        return convOut(normOut(h, silu: true), workspace: workspace)
+        normOut.apply(&h, silu: true)
+        return convOut(h, workspace: ws)
     }
+}
+
+/// `h ← f(h)`, handing the old activation's storage back to the workspace for reuse.
+@inline(__always)
+func step(_ h: inout Tensor, _ ws: ConvWorkspace, _ f: (Tensor) -> Tensor) {
+    let old = h
+    h = f(old)
+    ws.recycle(consume old)
 }

@@ -35,8 +35,13 @@ public struct GroupNormLayer: Sendable {
         bias = w("bias", [c])
     }
 
-    public func callAsFunction(_ x: Tensor, silu: Bool) -> Tensor {
-        x.groupNorm(groups: 32, weight: weight, bias: bias, eps: 1e-6, silu: silu)
+    public func callAsFunction(_ x: Tensor, silu: Bool, workspace: ConvWorkspace? = nil) -> Tensor {
+        x.groupNorm(groups: 32, weight: weight, bias: bias, eps: 1e-6, silu: silu, workspace: workspace)
+    }
+
+    /// In place, for an activation nothing else needs.
+    public func apply(_ x: inout Tensor, silu: Bool) {
+        x.applyGroupNorm(groups: 32, weight: weight, bias: bias, eps: 1e-6, silu: silu)
     }
 }
 
@@ -57,11 +62,16 @@ public struct ResnetBlock: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor, workspace: ConvWorkspace) -> Tensor {
-        var h = conv1(norm1(x, silu: true), workspace: workspace)
-        h = norm2(h, silu: true)
+        let a = norm1(x, silu: true, workspace: workspace)
+        var h = conv1(a, workspace: workspace)
+        workspace.recycle(consume a)
+        norm2.apply(&h, silu: true)
         let shortcut = ninShortcut.map { $0(x, workspace: workspace) } ?? x
         // The residual add is fused into conv2's output initialisation.
-        return conv2(h, residual: shortcut, workspace: workspace)
+        let out = conv2(h, residual: shortcut, workspace: workspace)
+        workspace.recycle(consume h)
+        if ninShortcut != nil { workspace.recycle(consume shortcut) }
+        return out
     }
 }
 
@@ -79,7 +89,13 @@ public struct AttnBlock: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor, workspace: ConvWorkspace) -> Tensor {
-        let o = qkv(norm(x, silu: false), workspace: workspace).spatialAttention()   // (B, c, h, w)
-        return projOut(o, residual: x, workspace: workspace)
+        let y = norm(x, silu: false, workspace: workspace)
+        let q = qkv(y, workspace: workspace)                   // (B, 3c, h, w)
+        workspace.recycle(consume y)
+        let o = q.spatialAttention()                           // (B, c, h, w)
+        workspace.recycle(consume q)
+        let out = projOut(o, residual: x, workspace: workspace)
+        workspace.recycle(consume o)
+        return out
     }
 }

@@ -172,10 +172,20 @@ public final class VARSession {
 
     // MARK: helpers
 
-    /// `out (rows, out) = x (rows, in) · Wᵀ + bias`.
+    /// `out (rows, out) = x (rows, in) · Wᵀ + bias` (few rows: `SmallGEMM`, otherwise BLAS).
     static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ bias: Tensor,
                        into out: UnsafeMutablePointer<Float>) {
         let outF = w.shape[0], inF = w.shape[1]
+        if rows <= SmallGEMM.maxRows {
+            w.data.withUnsafeBufferPointer { wb in
+                bias.data.withUnsafeBufferPointer { bb in
+                    guard let wp = wb.baseAddress else { return }
+                    SmallGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF,
+                                     bias: bb.baseAddress, into: out)
+                }
+            }
+            return
+        }
         bias.data.withUnsafeBufferPointer { b in
             guard let bp = b.baseAddress else { return }
             for r in 0..<rows { (out + r * outF).update(from: bp, count: outF) }

@@ -89,7 +89,7 @@ enum HostileCorpus {
             })
         }
         out.append(pickle("_rebuild_tensor_v2 with metadata", "metadata") { p in
-            stateDict(&p) { rebuild(&$0, args: 7) { q in q.op(0x7D); q.rawString("k"); q.int(1); q.op(0x73) } }
+            stateDict(&p) { rebuild(&$0, args: 7, seventh: { q in q.op(0x7D); q.rawString("k"); q.int(1); q.op(0x73) }) }
         })
         out.append(pickle("_rebuild_tensor_v2 on a non-storage", "not a storage") { p in
             stateDict(&p) { q in
@@ -106,7 +106,9 @@ enum HostileCorpus {
         for (op, name) in [(UInt8(0x69), "INST"), (0x6F, "OBJ"), (0x81, "NEWOBJ"), (0x92, "NEWOBJ_EX"), (0x82, "EXT1"),
                            (0x83, "EXT2"), (0x84, "EXT4"), (0x50, "PERSID"), (0x56, "UNICODE"), (0x8F, "EMPTY_SET"),
                            (0xFF, "unknown opcode"), (0x00, "unknown opcode")] {
-            out.append(pickle("opcode \(name)", "opcode \(name) (0x\(String(op, radix: 16)))") { p in
+            let hex = (op < 16 ? "0" : "") + String(op, radix: 16)
+            let expect = name == "unknown opcode" ? "unknown pickle opcode (0x\(hex))" : "pickle opcode \(name) (0x\(hex))"
+            out.append(pickle("opcode \(name)", expect) { p in
                 if op == 0x69 { p.op(0x28); p.op(op); p.bytes(Array("os\nsystem\n".utf8)) }
                 else if op == 0x50 { p.op(op); p.bytes(Array("0\n".utf8)) }
                 else { p.op(0x4E); p.op(op); p.op(1); p.op(1) }
@@ -117,7 +119,7 @@ enum HostileCorpus {
             ("4-tuple pid", "of 4 items", { q in q.rawString("storage"); textGlobal(&q, "torch", "FloatStorage"); q.rawString("0"); q.rawString("cpu") }),
             ("pid tag", "does not start with \"storage\"", { q in q.rawString("module"); textGlobal(&q, "torch", "FloatStorage"); q.rawString("0"); q.rawString("cpu"); q.int(6) }),
             ("pid class", "not a torch storage class", { q in q.rawString("storage"); textGlobal(&q, "collections", "OrderedDict"); q.rawString("0"); q.rawString("cpu"); q.int(6) }),
-            ("pid key", "storage key is a int", { q in q.rawString("storage"); textGlobal(&q, "torch", "FloatStorage"); q.int(0); q.rawString("cpu"); q.int(6) }),
+            ("pid key", "storage key is an int", { q in q.rawString("storage"); textGlobal(&q, "torch", "FloatStorage"); q.int(0); q.rawString("cpu"); q.int(6) }),
             ("pid numel", "element count is out of range", { q in q.rawString("storage"); textGlobal(&q, "torch", "FloatStorage"); q.rawString("0"); q.rawString("cpu"); q.int(-6) }),
             ("pid missing storage", "data/77` is missing", { q in q.rawString("storage"); textGlobal(&q, "torch", "FloatStorage"); q.rawString("77"); q.rawString("cpu"); q.int(6) }),
             ("pid path traversal", "is missing", { q in q.rawString("storage"); textGlobal(&q, "torch", "FloatStorage"); q.rawString("../../etc/passwd"); q.rawString("cpu"); q.int(6) }),
@@ -194,13 +196,27 @@ enum HostileCorpus {
         out.append(pickle("deep nesting (600k TUPLE1)", "not a state dict") { p in
             p.op(0x4E); p.bytes([UInt8](repeating: 0x85, count: 600_000))
         })
+        // Regression (found by the fuzzer): a deep structure still on the stack or in the memo when an
+        // error is thrown crashed teardown with a recursive release.
+        out.append(pickle("deep nesting on the stack at an error", "unknown pickle opcode") { p in
+            p.op(0x4E); p.bytes([UInt8](repeating: 0x85, count: 600_000)); p.op(0xFF)
+        })
+        out.append(pickle("deep nesting in the memo at an error", "stack underflow") { p in
+            p.op(0x4E); p.bytes([UInt8](repeating: 0x85, count: 600_000)); p.op(0x71); p.op(0); p.op(0x30); p.op(0x30)
+        })
+        // Regression (found by the fuzzer, release builds only): POP_MARK over memoised values, then an
+        // error; teardown crashed destroying the memo before PickleValue became `indirect`.
+        out.append(pickle("POP_MARK over memoised values", "unknown pickle opcode (0x2d)") { p in
+            p.op(0x29); p.op(0x28); p.rawString("conv.weight"); p.op(0x71); p.op(2)
+            textGlobal(&p, "collections", "OrderedDict"); p.op(0x31); p.op(0x2D)
+        })
         out.append(pickle("deep nesting of lists", "not a state dict") { p in
             p.op(0x5D); p.bytes(Array([UInt8]([0x5D, 0x61]).repeated(300_000)))  // wrong nesting is fine too
         })
         // Wrong top-level structure.
         out.append(pickle("top-level list", "is a list, not a state dict") { p in p.op(0x5D) })
-        out.append(pickle("non-tensor value", "value is a int") { p in p.op(0x7D); p.rawString("w"); p.int(3); p.op(0x73) })
-        out.append(pickle("non-string key", "key is a int") { p in p.op(0x7D); p.int(1); p.op(0x7D); p.op(0x73) })
+        out.append(pickle("non-tensor value", "value is an int") { p in p.op(0x7D); p.rawString("w"); p.int(3); p.op(0x73) })
+        out.append(pickle("non-string key", "key is an int") { p in p.op(0x7D); p.int(1); p.op(0x7D); p.op(0x73) })
         return out
     }
 
@@ -257,8 +273,9 @@ enum HostileCorpus {
         let rec = g64.offsets(of: [0x50, 0x4B, 0x06, 0x06]).last!
         let c64 = g64.offsets(of: [0x50, 0x4B, 0x01, 0x02])
         patched("ZIP64 locator past the file", "ZIP64 end record offset", g64) { $0.put64(UInt64(1) << 50, at: loc + 8) }
-        patched("ZIP64 locator offset 2^63+", "outside the file", g64) { $0.put64(UInt64.max, at: loc + 8) }
-        out[out.count - 1].expect = "ZIP64"
+        patched("ZIP64 locator offset 2^64-1", "ZIP64 end record offset 18446744073709551615 is outside", g64) {
+            $0.put64(UInt64.max, at: loc + 8)
+        }
         patched("ZIP64 locator to wrong record", "does not point at a ZIP64 end record", g64) { $0.put64(0, at: loc + 8) }
         patched("ZIP64 directory offset past the file", "lies outside the file", g64) { $0.put64(UInt64(1) << 40, at: rec + 48) }
         patched("ZIP64 directory size 2^64-1", "63 bits", g64) { $0.put64(UInt64.max, at: rec + 40) }
