@@ -80,20 +80,15 @@ struct EditCommand: Command {
         try requireWritableDirectory(for: output, flag: "output")
     }
 
-    /// The last scale's keep mask (`side²`, row-major, true = keep) from a box (spec §11: cells
-    /// `[round(y0·side), round(y1·side)) × [round(x0·side), round(x1·side))`, Python's round-half-even).
-    static func keepMask(box b: [Double], side: Int, outpaint: Bool) -> [Bool] {
-        func r(_ x: Double) -> Int { Int((x * Double(side)).rounded(.toNearestOrEven)) }
-        let (y0, x0, y1, x1) = (r(b[0]), r(b[1]), r(b[2]), r(b[3]))
-        return (0..<(side * side)).map { i in
-            let inside = (y0..<y1).contains(i / side) && (x0..<x1).contains(i % side)
-            return outpaint ? inside : !inside
-        }
+    /// The last scale's mask (`side²`, row-major, 1 = keep) from a box, by the notebook's rule (spec §11):
+    /// the rectangle is regenerated (inpainting) or kept (`outpaint`).
+    static func keepMask(box b: [Double], side: Int, outpaint: Bool) -> [Float] {
+        EditingMask.rectangle(side: side, y0: b[0], x0: b[1], y1: b[2], x1: b[3], inpainting: !outpaint)
     }
 
     /// The last scale's keep mask from a mask image (white = generate): a cell is generated when the mean
     /// brightness of its pixels exceeds one half.
-    static func keepMask(image m: RGBImage, side: Int) -> [Bool] {
+    static func keepMask(image m: RGBImage, side: Int) -> [Float] {
         (0..<(side * side)).map { cell in
             let cy = cell / side, cx = cell % side
             let ys = (cy * m.height / side)..<max(cy * m.height / side + 1, (cy + 1) * m.height / side)
@@ -103,7 +98,7 @@ struct EditCommand: Command {
                 let p = (y * m.width + x) * 3
                 sum += Int(m.pixels[p]) + Int(m.pixels[p + 1]) + Int(m.pixels[p + 2]); n += 3
             } }
-            return Double(sum) / Double(max(n, 1)) <= 127.5
+            return Double(sum) / Double(max(n, 1)) <= 127.5 ? 1 : 0
         }
     }
 
@@ -115,7 +110,7 @@ struct EditCommand: Command {
         let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }
         try requireModelSize(image, engine.vqvae.config, flag: "input")
         let sizes = engine.config.patchSizes, side = sizes.last!
-        let keepLast: [Bool]
+        let keepLast: [Float]
         if let maskPath {
             let m = try PNG.read(maskPath).image
             guard m.width == image.width, m.height == image.height else {
@@ -126,11 +121,9 @@ struct EditCommand: Command {
             keepLast = Self.keepMask(box: box!, side: side, outpaint: outpaint)
         }
         let original = engine.vqvae.tokens(from: image.tensor())       // per scale (1, pn²)
-        let hook = EditingHook(
-            keep: sizes.map { pn in Array(repeating: EditMask.resized(keepLast, side: side, to: pn), count: count).flatMap { $0 } },
-            originalTokens: original.map { t in Array(repeating: t, count: count).flatMap { $0 } })
+        let hook = EditingHook(mask: keepLast, side: side, patchSizes: sizes, originalTokens: original, batch: count)
         let seeds = settings.seeds(count: count)
-        progress.message("editing \(input): \(keepLast.filter { !$0 }.count)/\(keepLast.count) cells regenerated as class "
+        progress.message("editing \(input): \(keepLast.filter { $0 <= 0.5 }.count)/\(keepLast.count) cells regenerated as class "
                          + "\(ClassList.name(label, engine.config)), \(describe(settings))")
         let images = try engine.generate(labels: Array(repeating: label, count: count), seeds: seeds, sampling: settings,
                                          editing: hook, progress: progress.handler(prefix: "")).images

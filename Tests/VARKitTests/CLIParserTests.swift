@@ -131,11 +131,11 @@ struct CLIParserTests {
     @Test func editMaskFromBox() {
         // Inpainting the centre half of a 4×4 grid: rows/cols [1, 3) are generated (keep = false).
         let keep = EditCommand.keepMask(box: [0.25, 0.25, 0.75, 0.75], side: 4, outpaint: false)
-        #expect(keep.enumerated().filter { !$0.element }.map(\.offset) == [5, 6, 9, 10])
+        #expect(keep.enumerated().filter { $0.element == 0 }.map(\.offset) == [5, 6, 9, 10])
         let out = EditCommand.keepMask(box: [0.25, 0.25, 0.75, 0.75], side: 4, outpaint: true)
-        #expect(out == keep.map { !$0 })
+        #expect(out == keep.map { 1 - $0 })
         var img = RGBImage(width: 8, height: 8)
         for y in 0..<4 { for x in 0..<8 { for c in 0..<3 { img.pixels[(y * 8 + x) * 3 + c] = 255 } } }   // top half white
-        #expect(EditCommand.keepMask(image: img, side: 4) == Array(repeating: false, count: 8) + Array(repeating: true, count: 8))
+        #expect(EditCommand.keepMask(image: img, side: 4) == Array(repeating: 0, count: 8) + Array(repeating: 1, count: 8))
     }
 }
