@@ -140,13 +140,22 @@ struct ModelOptions {
         }
     }
 
+    /// The shipped drafter; a weights directory that ships only the refiner falls back to it (still a plain
+    /// VAR model of the same family) so that a bare `var-gen generate` works.
+    static func defaultDrafter(_ context: CLIContext) throws -> String {
+        let drafter = try WeightsLocator.shipped("drafter.pth", flag: "drafter", context)
+        if FileManager.default.fileExists(atPath: drafter) { return drafter }
+        let refiner = try WeightsLocator.shipped("refiner.pth", flag: "drafter", context)
+        return FileManager.default.fileExists(atPath: refiner) ? refiner : drafter
+    }
+
     /// Opens the configurations (no weights) and checks the pair and the split.
     func resolve(_ context: CLIContext) throws -> (pipeline: Pipeline, vae: String) {
         let pipeline: Pipeline
         if let model {
             pipeline = .plain(try ModelFile.open(model, flag: "model"))
         } else {
-            let d = try ModelFile.open(try drafter ?? WeightsLocator.shipped("drafter.pth", flag: "drafter", context), flag: "drafter")
+            let d = try ModelFile.open(try drafter ?? Self.defaultDrafter(context), flag: "drafter")
             if refiner == nil && draftSteps == nil {
                 pipeline = .plain(d)
             } else {
