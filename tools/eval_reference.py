@@ -71,8 +71,8 @@ def main():
     print(f"classifier held-out accuracy {ev.test_acc * 100:.2f}%; real-vs-real FID at n={n}: {ev.baseline_fid(n):.3f}")
     if a.sweep:
         print("| cfg | top-k | top-p | drafter accuracy | FID |\n|---|---|---|---|---|")
-        for cfg in (1.0, 2.0, 3.0, 4.0):
-            for tk, tp in ((0, 0.0), (100, 0.95)):
+        for cfg in (0.5, 1.0, 1.5, 2.0, 3.0):
+            for tk, tp in ((0, 0.0),):
                 s = Sampling(cfg=cfg, top_k=tk, top_p=tp)
                 x, y, _ = run_mode(vae, drafter, refiner, "drafter", 0, s, a.per_class)
                 acc, f = ev(x, y)

@@ -102,7 +102,7 @@ def shipped_vqvae() -> VQVAEConfig:
 
 
 # Default sampling of the shipped models, chosen with tools/eval_reference.py (weights/README.md).
-SHIPPED_SAMPLING = Defaults(cfg=1.0, top_k=0, top_p=0.0, temperature=1.0, more_smooth=False, draft_steps=3)
+SHIPPED_SAMPLING = Defaults(cfg=1.0, top_k=0, top_p=0.0, temperature=1.0, more_smooth=False, draft_steps=4)
 
 
 def shipped_var(kind: str) -> VARConfig:
