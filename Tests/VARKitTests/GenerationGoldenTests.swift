@@ -30,6 +30,7 @@ import Testing
             let r = try plain.generate(labels: labels, seeds: seeds, sampling: sampling)
             #expect(r.tokens == (try GenerationFixtures.tokens(t, "drafter.\(i)", scales: S)), "drafter.\(i)")
             #expect(GenerationFixtures.maxAbsDiff(r.fHat.data, try t.tensor("drafter.\(i).f_hat").data) <= 1e-4)
+            try expectImage(vae.decode(r.fHat), matches: t.tensor("drafter.\(i).image"), "drafter.\(i)")
         }
         let (labels, seeds, sampling) = try GenerationFixtures.run(t, "code")
         let n = Int(try t.int64s("code.draft_steps")[0])
@@ -37,6 +38,37 @@ import Testing
         let r = try code.generate(labels: labels, seeds: seeds, sampling: sampling)
         #expect(r.tokens == (try GenerationFixtures.tokens(t, "code", scales: S)))
         #expect(GenerationFixtures.maxAbsDiff(r.fHat.data, try t.tensor("code.f_hat").data) <= 1e-4)
+        try expectImage(vae.decode(r.fHat), matches: t.tensor("code.image"), "code")
+    }
+
+    /// Decoded image vs the reference's `(decode + 1) / 2`: within 2e-3 in [0, 1] and at most one step
+    /// (1/255) apart after the official byte conversion — room for BLAS kernel and thread-count rounding.
+    func expectImage(_ decoded: Tensor, matches reference: Tensor, _ what: String) throws {
+        let ours = decoded.data                          // already (x + 1) / 2 in [0, 1]
+        #expect(ours.count == reference.count, "\(what): image size")
+        #expect(GenerationFixtures.maxAbsDiff(ours, reference.data) <= 2e-3, "\(what): image")
+        let bytes = zip(ours, reference.data).map { abs(Int(RGBImage.byte($0)) - Int(RGBImage.byte($1))) }
+        #expect((bytes.max() ?? 0) <= 1, "\(what): bytes")
+    }
+
+    /// The same generation gives byte-identical PNGs with 1 and 2 threads (BLAS and the engine's loops)
+    /// and across repeated runs (issue: deterministic output).
+    @Test(.enabled(if: haveGolden))
+    func pngBytesIndependentOfThreads() throws {
+        let drafter = try VARModel.load(path: Self.weight("drafter.pth"))
+        let vae = try VQVAE.load(path: Self.weight("vqvae.pth"))
+        let generator = try VARGenerator(model: drafter, tokenizer: vae.quantizer)
+        let sampling = SamplingConfig(cfg: 1.5, topK: .uniform(0), topP: 0)
+        func png(threads: Int) throws -> [[UInt8]] {
+            let (blas, workers) = (BLAS.threadCount, Parallel.workerCount)
+            BLAS.setThreadCount(threads); Parallel.workerCount = threads
+            defer { BLAS.setThreadCount(blas); Parallel.workerCount = workers }
+            let r = try generator.generate(labels: [0, 3, 7, 9], seeds: [11, 12, 13, 14], sampling: sampling)
+            return try RGBImage.images(from: vae.decode(r.fHat)).map { try PNG.encode($0) }
+        }
+        let two = try png(threads: 2)
+        #expect(try png(threads: 1) == two)
+        #expect(try png(threads: 2) == two)
     }
 
     @Test(.enabled(if: haveEdit))
