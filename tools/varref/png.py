@@ -47,8 +47,15 @@ def read(path: str):
     for y in range(h):
         f = raw[y * (stride + 1)]
         line = np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int32)
-        cur = np.zeros(stride, np.int32)
-        for x in range(stride):
+        if f == 0:
+            cur = line
+        elif f == 1:            # Sub: running sum per channel
+            cur = np.cumsum(line.reshape(w, bpp), axis=0).reshape(-1) & 255
+        elif f == 2:            # Up
+            cur = (line + prev) & 255
+        else:                   # Average, Paeth: sequential
+            cur = np.zeros(stride, np.int32)
+        for x in range(stride if f >= 3 else 0):
             a = cur[x - bpp] if x >= bpp else 0
             b = prev[x]
             c = prev[x - bpp] if x >= bpp else 0
