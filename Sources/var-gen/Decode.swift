@@ -55,10 +55,12 @@ struct DecodeCommand: Command {
 }
 
 /// Writes one image, a grid, or `stem_i.png` files; returns the paths written.
-func writeImages(_ images: [RGBImage], output: String, grid: Bool, text: (Int) -> String) throws -> [String] {
+func writeImages(_ images: [RGBImage], output: String, grid: Bool, gridText: String? = nil,
+                 text: (Int) -> String) throws -> [String] {
     if images.count == 1 || grid {
         let image = images.count == 1 ? images[0] : try RGBImage.grid(images)
-        try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: images.count == 1 ? text(0) : "grid of \(images.count)")], to: output)
+        let meta = images.count == 1 ? text(0) : gridText ?? "grid of \(images.count)"
+        try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: meta)], to: output)
         return [output]
     }
     return try images.indices.map { i in

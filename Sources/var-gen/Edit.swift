@@ -7,14 +7,15 @@ struct EditCommand: Command {
     static let summary = "Inpaint/outpaint or re-class a region of an image (zero-shot, spec §11)."
     static let usage = "--input PNG (--mask PNG | --box y0,x0,y1,x1 [--outpaint]) [--class C] [options]"
     static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
-        .value("input", "PNG", "Image to edit, at the VQVAE's resolution."),
-        .value("mask", "PNG", "Edit mask of the input's size: white = generate, black = keep."),
+        .value("input", "PNG", "Image to edit; other sizes are cropped to the central square and area-resized to the VQVAE's."),
+        .value("mask", "PNG", "Edit mask of the input's size (cropped/resized like it): white = generate, black = keep."),
         .value("box", "y0,x0,y1,x1", "Rectangle in fractions of the image (0…1): regenerated (inpainting)."),
         .flag("outpaint", "With --box: keep the rectangle and regenerate everything around it."),
         .value("class", "C", "Class of the generated region; 'uncond' for pure in/outpainting.", default: "uncond"),
         .value("count", "N", "Variants (seeds seed…seed+N−1).", default: "1"),
         .value("output", "FILE", "PNG to write (several: FILE_0.png, …).", default: "edit.png"),
         .flag("grid", "Write all variants as one grid."),
+        .value("save-tokens", "FILE", "Also save every scale's tokens of the edits (safetensors; read by `var-gen decode`)."),
     ] + RuntimeOptions.specs
 
     var models: ModelOptions
@@ -28,6 +29,7 @@ struct EditCommand: Command {
     var count: Int
     var output: String
     var grid: Bool
+    var saveTokens: String?
 
     var pipeline: Pipeline!
     var vaePath = ""
@@ -48,6 +50,7 @@ struct EditCommand: Command {
         count = try p.int("count") ?? 1
         output = p.string("output") ?? "edit.png"
         grid = p.flag("grid")
+        saveTokens = p.string("save-tokens")
         guard count > 0 else { throw UsageError.invalid("count", String(count), expected: "a number of images ≥ 1") }
         switch (maskPath, box) {
         case (nil, nil): throw UsageError("give the region to edit with --mask PNG or --box y0,x0,y1,x1")
@@ -66,11 +69,15 @@ struct EditCommand: Command {
         try requireReadableFile(input, flag: "input")
         if let maskPath { try requireReadableFile(maskPath, flag: "mask") }
         (pipeline, vaePath) = try models.resolve(context)
-        try requireImage(input, fits: vaePath, flag: "input")
+        let image: RGBImage
+        do { image = try PNG.read(input).image } catch { throw UsageError("--input: \(error)") }
+        guard image.width > 0, image.height > 0 else { throw UsageError("--input: '\(input)' is empty") }
         if let maskPath {
-            let (m, i) = (try PNG.read(maskPath).image, try PNG.read(input).image)
-            guard m.width == i.width, m.height == i.height else {
-                throw UsageError("--mask is \(m.width)×\(m.height) but --input is \(i.width)×\(i.height)")
+            let m: RGBImage
+            do { m = try PNG.read(maskPath).image } catch { throw UsageError("--mask: \(error)") }
+            guard m.width == image.width, m.height == image.height else {
+                throw UsageError("--mask is \(m.width)×\(m.height) but --input is \(image.width)×\(image.height); "
+                                 + "expected the same size")
             }
         }
         settings = try sampling.resolve(for: pipeline)
@@ -78,6 +85,13 @@ struct EditCommand: Command {
         guard labels.count == 1 else { throw UsageError("--class: give one class for an edit") }
         label = labels[0]
         try requireWritableDirectory(for: output, flag: "output")
+        if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
+    }
+
+    /// An input of any size at the model's `size × size`: the central square (`RGBImage.centerSquare`), then
+    /// area resampling (`RGBImage.resizedByArea`). Images that already fit are unchanged.
+    static func fitted(_ image: RGBImage, size: Int) -> RGBImage {
+        image.centerSquare().resizedByArea(width: size, height: size)
     }
 
     /// The last scale's mask (`side²`, row-major, 1 = keep) from a box, by the notebook's rule (spec §11):
@@ -86,35 +100,43 @@ struct EditCommand: Command {
         EditingMask.rectangle(side: side, y0: b[0], x0: b[1], y1: b[2], x1: b[3], inpainting: !outpaint)
     }
 
-    /// The last scale's keep mask from a mask image (white = generate): a cell is generated when the mean
-    /// brightness of its pixels exceeds one half.
+    /// The last scale's keep mask from a mask image (white = generate), brought to the `side × side` grid the
+    /// way the input is brought to the model: central square, then area means over each cell. A cell is
+    /// generated when its mean brightness (channel mean, 0…1) exceeds one half, kept otherwise; the per-scale
+    /// masks then follow spec §11 (`EditingMask.keepFlags`: bilinear, `> 0.5`).
     static func keepMask(image m: RGBImage, side: Int) -> [Float] {
-        (0..<(side * side)).map { cell in
-            let cy = cell / side, cx = cell % side
-            let ys = (cy * m.height / side)..<max(cy * m.height / side + 1, (cy + 1) * m.height / side)
-            let xs = (cx * m.width / side)..<max(cx * m.width / side + 1, (cx + 1) * m.width / side)
-            var sum = 0, n = 0
-            for y in ys { for x in xs {
-                let p = (y * m.width + x) * 3
-                sum += Int(m.pixels[p]) + Int(m.pixels[p + 1]) + Int(m.pixels[p + 2]); n += 3
-            } }
-            return Double(sum) / Double(max(n, 1)) <= 127.5 ? 1 : 0
+        let means = m.centerSquare().areaMeans(width: side, height: side)    // (side, side, 3), 0…255
+        return (0..<(side * side)).map { cell in
+            let brightness: Double = (means[cell * 3] + means[cell * 3 + 1] + means[cell * 3 + 2]) / 765
+            return brightness > 0.5 ? Float(0) : Float(1)
         }
+    }
+
+    /// How the region was given, for messages and PNG metadata.
+    var modeDescription: String {
+        if let maskPath { return "mode=mask mask=\(URL(fileURLWithPath: maskPath).lastPathComponent)" }
+        let b = box!.map { String(format: "%g", $0) }.joined(separator: ",")
+        return "mode=\(outpaint ? "outpaint" : "inpaint") box=\(b)"
     }
 
     func run(_ context: CLIContext) throws {
         let console = context.console
         runtime.apply(console)
-        let image = try PNG.read(input).image
+        let raw = try PNG.read(input).image
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
         let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }
-        try requireModelSize(image, engine.vqvae.config, flag: "input")
+        let size = engine.vqvae.config.imageSize
+        let image = Self.fitted(raw, size: size)
+        if raw.width != size || raw.height != size {
+            let crop = min(raw.width, raw.height)
+            progress.message("input \(raw.width)×\(raw.height) → central \(crop)×\(crop) → area-resized to \(size)×\(size)")
+        }
         let sizes = engine.config.patchSizes, side = sizes.last!
         let keepLast: [Float]
         if let maskPath {
             let m = try PNG.read(maskPath).image
-            guard m.width == image.width, m.height == image.height else {
-                throw CLIFailure("--mask is \(m.width)×\(m.height) but --input is \(image.width)×\(image.height)")
+            guard m.width == raw.width, m.height == raw.height else {
+                throw CLIFailure("--mask is \(m.width)×\(m.height) but --input is \(raw.width)×\(raw.height); expected the same size")
             }
             keepLast = Self.keepMask(image: m, side: side)
         } else {
@@ -125,12 +147,24 @@ struct EditCommand: Command {
         let seeds = settings.seeds(count: count)
         progress.message("editing \(input): \(keepLast.filter { $0 <= 0.5 }.count)/\(keepLast.count) cells regenerated as class "
                          + "\(ClassList.name(label, engine.config)), \(describe(settings))")
-        let images = try engine.generate(labels: Array(repeating: label, count: count), seeds: seeds, sampling: settings,
-                                         editing: hook, progress: progress.handler(prefix: "")).images
+        let labels = Array(repeating: label, count: count)
+        let (images, tokens) = try engine.generate(labels: labels, seeds: seeds, sampling: settings,
+                                                   editing: hook, progress: progress.handler(prefix: ""))
         progress.finish()
-        let paths = try writeImages(images, output: output, grid: grid) { i in
-            "edit of \(URL(fileURLWithPath: input).lastPathComponent) class=\(label) seed=\(seeds[i]) \(describe(settings)) "
-                + "model=\(pipeline.modelDescription) version=\(CLI.version)"
+        let common = "input=\(URL(fileURLWithPath: input).lastPathComponent) \(modeDescription) class=\(label)"
+        let tail = "\(describe(settings)) model=\(pipeline.modelDescription)"
+            + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "")
+            + " vae=\(URL(fileURLWithPath: vaePath).lastPathComponent) version=\(CLI.version)"
+        var paths = try writeImages(images, output: output, grid: grid,
+                                    gridText: "edit \(common) seeds=\(seeds[0])-\(seeds[count - 1]) \(tail)") { i in
+            "edit \(common) seed=\(seeds[i]) \(tail)"
+        }
+        if let saveTokens {
+            try TokenFile.write(tokens: tokens, labels: labels, seeds: seeds, patchSizes: sizes,
+                                metadata: ["vae": URL(fileURLWithPath: vaePath).lastPathComponent, "model": pipeline.modelDescription,
+                                           "sampling": describe(settings), "edit": "\(common)"],
+                                to: saveTokens)
+            paths.append(saveTokens)
         }
         for p in paths { console.out(p + "\n") }
         if runtime.memoryStats { console.err(renderMemoryReport(engine.accountant.report)) }
