@@ -35,9 +35,9 @@ public struct MemoryPrediction: Sendable {
     /// The process before any model is loaded: executable, Swift runtime, OpenBLAS and its thread buffers.
     public var runtimeBytes: Int
 
-    /// Default `runtimeBytes`: measured VmRSS of `var-gen` before loading plus the OpenBLAS buffers touched by
-    /// the first GEMMs (docs/code.md).
-    public static let defaultRuntimeBytes = 96 << 20
+    /// Default `runtimeBytes`: what `var-gen`'s peak RSS exceeds the accounted bytes by while loading
+    /// (executable, Swift runtime, libraries, small allocations; measured 24–28 MiB, docs/code.md).
+    public static let defaultRuntimeBytes = 26 << 20
 
     public init(vqvae: VQVAEConfig, vqvaeWeightBytes: Int, vqvaeFileBytes: Int, models: [Model], draftSteps: Int? = nil,
                 moreSmooth: Bool = false, runtimeBytes: Int = MemoryPrediction.defaultRuntimeBytes) {
@@ -102,16 +102,17 @@ public struct MemoryPrediction: Sendable {
     }
 
     /// Predicted VQVAE decoder bytes for `batch` images: `decodeMaps` full-resolution feature maps of the
-    /// first level per image, plus the convolution workspace (calibrated, docs/code.md).
+    /// first level per image (live maps, the workspace's recycled arrays, lower levels), plus a constant
+    /// for convolution blocks. Calibrated on the official VQVAE at batch 8 (docs/code.md).
     public func decodeBytes(batch B: Int) -> Int {
         let c = vqvae, map = c.ch * (c.chMult.first ?? 1) * c.imageSize * c.imageSize * MemoryLayout<Float>.stride
-        return B * map * MemoryPrediction.decodeMaps + MemoryPrediction.decodeFixedBytes
+        return Int(Double(B * map) * MemoryPrediction.decodeMaps) + MemoryPrediction.decodeFixedBytes
     }
 
-    /// Full-resolution first-level feature maps alive at once per image during a decode (measured).
-    public static let decodeMaps = 5
-    /// Per-decode constant: im2col/Winograd blocks and small-level maps (measured).
-    public static let decodeFixedBytes = 64 << 20
+    /// Full-resolution first-level feature maps per image resident at the decoder's peak (measured: 5.6).
+    public static let decodeMaps = 5.6
+    /// Per-decode constant (im2col blocks, small arrays; calibrated on the shipped and official VQVAEs).
+    public static let decodeFixedBytes = 4 << 20
 
     public func peak(batch: Int) -> Peak {
         typealias Cat = MemoryAccountant.Category
