@@ -8,90 +8,103 @@ final class Engine {
     let vqvae: VQVAE
     let vaePath: String
     let accountant: MemoryAccountant
+    /// The run's memory, predicted from the configurations and file sizes before anything was loaded.
+    let prediction: MemoryPrediction
     private enum Generator { case plain(VARGenerator), collaborative(CoDeGenerator) }
     private let generator: Generator
 
     /// Loads every model (this is the slow part of start-up). `onLoad` is told each file before it is read.
+    /// The accountant is charged with each model's weights, with the checkpoint pages while a file is being
+    /// loaded, and (through the generator) with the KV arena, activations and work buffers.
     init(pipeline: Pipeline, vaePath: String, accountant: MemoryAccountant = MemoryAccountant(),
-         onLoad: (String) -> Void = { _ in }) throws {
+         moreSmooth: Bool = false, onLoad: (String) -> Void = { _ in }) throws {
         self.pipeline = pipeline
         self.vaePath = vaePath
         self.accountant = accountant
+        prediction = try Engine.predict(pipeline: pipeline, vaePath: vaePath, moreSmooth: moreSmooth)
         onLoad(vaePath)
-        let checkpoint = try Checkpoint(path: vaePath)
-        vqvae = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint))
-        accountant.charge(checkpoint.entries.reduce(0) { $0 + $1.count } * 4, to: .weights)
-        func load(_ m: ModelFile) throws -> VARModel {
+        vqvae = try TokenizerLoader.load(vaePath, accountant: accountant)
+        func load(_ m: ModelFile, role: String) throws -> VARModel {
             onLoad(m.path)
-            let model = try VARModel.load(path: m.path, config: m.config)
-            accountant.charge(model.parameterCount * 4, to: .weights)
+            let pages = fileSize(m.path)
+            accountant.charge(pages, to: .checkpointPages)
+            defer { accountant.release(pages, from: .checkpointPages) }
+            let model = try VARModel.load(path: m.path, config: m.config)   // the mapping closes on return
+            accountant.charge(model.weightBytes, to: .weights(role))
             return model
         }
         switch pipeline {
         case let .plain(m):
-            generator = .plain(try VARGenerator(model: try load(m), tokenizer: vqvae.quantizer))
+            let g = try VARGenerator(model: try load(m, role: "model"), tokenizer: vqvae.quantizer)
+            g.account(to: accountant)
+            generator = .plain(g)
         case let .collaborative(d, r, n):
-            let drafter = try load(d)
+            let same = Engine.sameFile(d, r)
+            let drafter = try load(d, role: same ? "drafter+refiner" : "drafter")
             // The same file as drafter and refiner is one model (CoDe then hands its cache over).
-            let refiner = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
-                ? drafter : try load(r)
-            generator = .collaborative(try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: vqvae.quantizer,
-                                                         draftSteps: n))
+            let refiner = same ? drafter : try load(r, role: "refiner")
+            let g = try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: vqvae.quantizer, draftSteps: n)
+            g.account(to: accountant)
+            generator = .collaborative(g)
         }
+    }
+
+    static func sameFile(_ a: ModelFile, _ b: ModelFile) -> Bool {
+        URL(fileURLWithPath: a.path).standardizedFileURL == URL(fileURLWithPath: b.path).standardizedFileURL
+    }
+
+    /// The run's memory from the configurations and file sizes alone (reads only the VQVAE's tensor index).
+    static func predict(pipeline: Pipeline, vaePath: String, moreSmooth: Bool) throws -> MemoryPrediction {
+        let checkpoint = try Checkpoint(path: vaePath)
+        let vqConfig = try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint)
+        let models: [MemoryPrediction.Model]
+        var draftSteps: Int?
+        switch pipeline {
+        case let .plain(m):
+            models = [.init(role: "model", config: m.config, fileBytes: fileSize(m.path))]
+        case let .collaborative(d, r, n):
+            draftSteps = n
+            models = sameFile(d, r)
+                ? [.init(role: "drafter+refiner", config: d.config, fileBytes: fileSize(d.path))]
+                : [.init(role: "drafter", config: d.config, fileBytes: fileSize(d.path)),
+                   .init(role: "refiner", config: r.config, fileBytes: fileSize(r.path))]
+        }
+        return MemoryPrediction(vqvae: vqConfig, vqvaeWeightBytes: VQVAE.weightBytes(checkpoint: checkpoint),
+                                vqvaeFileBytes: fileSize(vaePath), models: models, draftSteps: draftSteps,
+                                moreSmooth: moreSmooth)
     }
 
     var config: VARConfig { pipeline.primary.config }
 
-    /// Bytes one call with `batch` images needs beyond the weights: KV cache, work buffers, and an estimate of
-    /// the VQVAE decoder's largest activations (three full-resolution feature maps of the first level).
-    func callBytes(batch: Int) -> (kvCache: Int, workspace: Int, decode: Int) {
-        let c = vqvae.config
-        let decode = batch * c.ch * (c.chMult.first ?? 1) * c.imageSize * c.imageSize * 4 * 3
-        switch generator {
-        case let .plain(g):
-            let m = g.memoryBytes(batch: batch)
-            return (m.kvCache, m.workspace, decode)
-        case let .collaborative(g):
-            return (g.kvCacheBytes(batch: batch), g.workspaceBytes(batch: batch), decode)
-        }
-    }
-
-    /// The largest batch ≤ `requested` whose call fits in `budget` bytes together with the weights; nil if
-    /// even one image does not fit.
+    /// The largest batch ≤ `requested` whose predicted peak fits in `budget` bytes; nil if even one image
+    /// does not fit.
     func batchSize(requested: Int, budget: Int?) -> Int? {
         guard let budget else { return requested }
-        let weights = accountant.current(.weights)
-        var b = requested
-        while b >= 1 {
-            let m = callBytes(batch: b)
-            if weights + m.kvCache + m.workspace + m.decode <= budget { return b }
-            b = b > 8 ? b * 3 / 4 : b - 1
-        }
-        return nil
+        return prediction.largestBatch(upTo: requested, budget: budget)
     }
+
+    /// Seconds of the last `generate` call: transformer (all scales, sampling included) and VQVAE decode.
+    private(set) var lastTimings = (transformer: 0.0, decode: 0.0)
 
     /// Generates and decodes one batch: images (B of them) and every scale's tokens `(B, pn²)`.
     func generate(labels: [Int], seeds: [UInt64], sampling: SamplingConfig, editing: EditingHook? = nil,
                   progress: ProgressHandler? = nil) throws -> (images: [RGBImage], tokens: [[Int32]]) {
-        let m = callBytes(batch: labels.count)
-        accountant.charge(m.kvCache, to: .kvCache)
-        accountant.charge(m.workspace, to: .workspace)
         let result: GenerationResult
-        do {
-            defer {
-                accountant.release(m.kvCache, from: .kvCache)
-                accountant.release(m.workspace, from: .workspace)
-            }
-            switch generator {
-            case let .plain(g):
-                result = try g.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
-            case let .collaborative(g):
-                result = try g.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
-            }
+        let start = Date()
+        switch generator {
+        case let .plain(g):
+            result = try g.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
+        case let .collaborative(g):
+            result = try g.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
         }
-        accountant.charge(m.decode, to: .vqvaeDecode)
-        defer { accountant.release(m.decode, from: .vqvaeDecode) }
-        return (try RGBImage.images(from: vqvae.decode(result.fHat)), result.tokens)
+        // The decoder's buffers are not metered one by one: charge the calibrated estimate while it runs.
+        let decode = prediction.decodeBytes(batch: labels.count)
+        accountant.charge(decode, to: .vqvaeDecode)
+        defer { accountant.release(decode, from: .vqvaeDecode) }
+        let decodeStart = Date()
+        let images = try RGBImage.images(from: vqvae.decode(result.fHat))
+        lastTimings = (decodeStart.timeIntervalSince(start), Date().timeIntervalSince(decodeStart))
+        return (images, result.tokens)
     }
 
     /// Images from a token pyramid (spec §4.8).
@@ -100,12 +113,21 @@ final class Engine {
     }
 }
 
+/// Bytes of a file (0 if it cannot be read; callers have validated the path).
+func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+}
+
 /// The VQVAE alone (decode, reconstruct).
 enum TokenizerLoader {
+    /// Loads the VQVAE; with an accountant, charges its file pages while loading and then its weights.
     static func load(_ path: String, accountant: MemoryAccountant? = nil) throws -> VQVAE {
+        let pages = fileSize(path)
+        accountant?.charge(pages, to: .checkpointPages)
+        defer { accountant?.release(pages, from: .checkpointPages) }
         let checkpoint = try Checkpoint(path: path)
         let vq = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: path, checkpoint))
-        accountant?.charge(checkpoint.entries.reduce(0) { $0 + $1.count } * 4, to: .weights)
+        accountant?.charge(VQVAE.weightBytes(checkpoint: checkpoint), to: .weights("vqvae"))
         return vq
     }
 }

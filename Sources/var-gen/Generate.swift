@@ -77,12 +77,12 @@ struct GenerateCommand: Command {
         let console = context.console
         runtime.apply(console)
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
-        let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }
         let n = labels.count
-        guard let b = engine.batchSize(requested: batch ?? min(n, 8), budget: runtime.memoryBudget) else {
-            throw CLIFailure("--memory-budget \(ByteSize.format(runtime.memoryBudget!)) is too small for one image "
-                             + "(weights alone: \(ByteSize.format(engine.accountant.current(.weights))))\nHINT: raise the budget")
+        let b = try chooseBatch(images: n, progress: progress)
+        let engine = try Engine(pipeline: pipeline, vaePath: vaePath, moreSmooth: settings.moreSmooth) {
+            progress.message("loading \($0)")
         }
+        if runtime.verbose { progress.message("timing: models loaded at \(progress.elapsed)") }
         let seeds = settings.seeds(count: n)
         let config = pipeline.primary.config
         progress.message("generating \(n) image\(n == 1 ? "" : "s") with \(pipeline.modelDescription)"
@@ -95,6 +95,12 @@ struct GenerateCommand: Command {
             let hi = min(n, lo + b)
             let out = try engine.generate(labels: Array(labels[lo..<hi]), seeds: Array(seeds[lo..<hi]), sampling: settings,
                                           progress: progress.handler(prefix: batches > 1 ? "batch \(bi + 1)/\(batches): " : ""))
+            if runtime.verbose {
+                let t = engine.lastTimings, k = Double(hi - lo)
+                progress.message(String(format: "timing: batch of %d: transformer %.2fs (%.2fs/image), decode %.2fs "
+                                        + "(%.2fs/image), total %.2fs/image", hi - lo, t.transformer, t.transformer / k,
+                                        t.decode, t.decode / k, (t.transformer + t.decode) / k))
+            }
             images += out.images
             for si in 0..<tokens.count { tokens[si] += out.tokens[si] }
         }
@@ -121,7 +127,29 @@ struct GenerateCommand: Command {
             written.append(saveTokens)
         }
         for w in written { console.out(w + "\n") }
-        if runtime.memoryStats { console.err(renderMemoryReport(engine.accountant.report)) }
+        if runtime.memoryStats {
+            console.err(renderMemoryReport(engine.accountant.report, predicted: engine.prediction.peak(batch: b)))
+        }
+    }
+
+    /// The batch size: `--batch` (default min(count, 8)), never more than the images, lowered by
+    /// `--memory-budget` to the largest batch whose predicted peak fits; refuses before loading anything
+    /// when one image does not fit.
+    func chooseBatch(images n: Int, progress: ProgressPrinter) throws -> Int {
+        let requested = min(batch ?? 8, n)
+        guard let budget = runtime.memoryBudget else { return requested }
+        let prediction = try Engine.predict(pipeline: pipeline, vaePath: vaePath, moreSmooth: settings.moreSmooth)
+        guard let b = prediction.largestBatch(upTo: requested, budget: budget) else {
+            let need = prediction.peak(batch: 1)
+            throw CLIFailure("--memory-budget \(ByteSize.format(budget)) is too small for one image: it needs a predicted peak of "
+                             + "\(ByteSize.format(need.total)) (\(need.phase))\nHINT: raise --memory-budget to at least "
+                             + "\(ByteSize.format(need.total)) or use smaller models")
+        }
+        if b < requested {
+            progress.message("--memory-budget \(ByteSize.format(budget)): batch \(b) instead of \(requested) "
+                             + "(predicted peak \(ByteSize.format(prediction.peak(batch: b).total)))")
+        }
+        return b
     }
 
     var commonMetadata: String {

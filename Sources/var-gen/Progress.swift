@@ -64,19 +64,32 @@ final class ProgressPrinter {
     }
 }
 
-/// `--memory-stats`: the accountant's categories and the process RSS.
-func renderMemoryReport(_ r: MemoryAccountant.Report) -> String {
-    var s = "memory (accounted)      current        peak\n"
-    for c in MemoryAccountant.Category.allCases {
-        let u = r.categories[c] ?? .init()
-        s += "  " + c.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
-            + ByteSize.format(u.current).leftPadded(12) + ByteSize.format(u.peak).leftPadded(12) + "\n"
+/// `--memory-stats`: the accountant's categories (current and peak), the prediction made before loading,
+/// and the process RSS, with the predicted peak next to the measured peak RSS.
+func renderMemoryReport(_ r: MemoryAccountant.Report, predicted: MemoryPrediction.Peak? = nil) -> String {
+    func row(_ name: String, _ cells: [String]) -> String {
+        "  " + name.padding(toLength: 22, withPad: " ", startingAt: 0) + cells.map { $0.leftPadded(12) }.joined() + "\n"
     }
-    s += "  " + "total".padding(toLength: 14, withPad: " ", startingAt: 0)
-        + ByteSize.format(r.total.current).leftPadded(12) + ByteSize.format(r.total.peak).leftPadded(12) + "\n"
+    var s = "memory".padding(toLength: 24, withPad: " ", startingAt: 0)
+        + ["current", "peak", predicted == nil ? "" : "predicted"].map { $0.leftPadded(12) }.joined() + "\n"
+    var cats = r.orderedCategories
+    for c in predicted?.categories.keys.sorted() ?? [] where !cats.contains(c) { cats.append(c) }
+    for c in cats.sorted() {
+        let u = r[c]
+        let name = c == .vqvaeDecode ? "vqvaeDecode (est.)" : c.name
+        row(name, [ByteSize.format(u.current), ByteSize.format(u.peak)]
+            + (predicted.map { [ByteSize.format($0.categories[c] ?? 0)] } ?? [])).write(to: &s)
+    }
+    row("accounted total", [ByteSize.format(r.total.current), ByteSize.format(r.total.peak)]
+        + (predicted.map { [ByteSize.format($0.accounted)] } ?? [])).write(to: &s)
     if let p = r.process {
-        s += "  " + "process RSS".padding(toLength: 14, withPad: " ", startingAt: 0)
-            + ByteSize.format(p.residentBytes).leftPadded(12) + ByteSize.format(p.peakResidentBytes).leftPadded(12) + "\n"
+        row("process RSS", [ByteSize.format(p.residentBytes), ByteSize.format(p.peakResidentBytes)]
+            + (predicted.map { [ByteSize.format($0.total)] } ?? [])).write(to: &s)
+        if let predicted, p.peakResidentBytes > 0 {
+            let err = 100 * Double(predicted.total - p.peakResidentBytes) / Double(p.peakResidentBytes)
+            s += String(format: "  predicted peak %@ (%@) vs measured peak RSS %@: %+.1f%%\n",
+                        ByteSize.format(predicted.total), predicted.phase, ByteSize.format(p.peakResidentBytes), err)
+        }
     }
     return s
 }

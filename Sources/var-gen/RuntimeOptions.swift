@@ -5,8 +5,8 @@ struct RuntimeOptions {
     static let specs: [OptionSpec] = [
         .value("threads", "N", "Threads for BLAS and the engine's loops.", default: "all cores"),
         .flag("verbose", "Print the BLAS core, threads and timings on stderr."),
-        .flag("memory-stats", "Print accounted memory per category and the process RSS at the end."),
-        .value("memory-budget", "SIZE", "Cap on weights + per-batch memory (e.g. 6G); lowers the batch size to fit."),
+        .flag("memory-stats", "Print accounted memory per category, the predicted peak and the process RSS at the end."),
+        .value("memory-budget", "SIZE", "Cap on the predicted peak memory (e.g. 6G): the largest batch that fits, or exit 1."),
     ]
 
     var threads: Int?

@@ -57,6 +57,12 @@ public final class CoDeGenerator {
 
     var sameModel: Bool { drafter === refiner }
 
+    /// Charges the shared KV arena, the workspace and the per-call buffers to `accountant` (nil: stop).
+    public func account(to accountant: MemoryAccountant?) {
+        arena.account(to: accountant)
+        workspace.account(to: accountant)
+    }
+
     /// Drafter cache positions: `end_{N−1}`, or all L when the cache is handed over to the same model.
     var drafterCapacity: Int {
         sameModel ? drafter.config.tokenCount : drafter.config.scaleEnds[draftSteps - 1]
@@ -91,7 +97,8 @@ public final class CoDeGenerator {
         try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
         let session = VARSession(model: drafter, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: drafterCapacity, arena: arena, workspace: workspace)
-        let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds)
+        let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds,
+                                 accountant: workspace.accountant)
         var parts: [Tensor] = []   // v_{si+1}: (B, pn², Cvae)
         let ends = c.scaleEnds
         for si in 0..<N {
@@ -120,7 +127,8 @@ public final class CoDeGenerator {
     public func refine(_ draft: CoDeDraft, sampling: SamplingConfig, editing: EditingHook? = nil,
                        progress: ProgressHandler? = nil) throws -> GenerationResult {
         let c = refiner.config, B = draft.labels.count, N = draftSteps, S = c.scaleCount
-        let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: draft.seeds)
+        let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: draft.seeds,
+                                 accountant: workspace.accountant)
         runner.fHat = draft.fHat
         runner.tokens = draft.tokens
         let session: VARSession

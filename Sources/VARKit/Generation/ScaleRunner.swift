@@ -18,7 +18,12 @@ final class ScaleRunner {
     private let guided = ScratchBuffer()
     private let weights = ScratchBuffer()
 
-    init(tokenizer: ScaleTokenizer, sampling: SamplingConfig, editing: EditingHook?, seeds: [UInt64]) {
+    init(tokenizer: ScaleTokenizer, sampling: SamplingConfig, editing: EditingHook?, seeds: [UInt64],
+         accountant: MemoryAccountant? = nil) {
+        if let accountant {
+            guided.meter = MemoryMeter(accountant, .workspace)
+            if sampling.moreSmooth { weights.meter = MemoryMeter(accountant, .workspace) }
+        }
         self.tokenizer = tokenizer
         self.sampling = sampling
         self.editing = editing

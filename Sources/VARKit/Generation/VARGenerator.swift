@@ -55,7 +55,8 @@ public final class VARGenerator {
         try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
         let session = VARSession(model: model, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: c.tokenCount, arena: arena, workspace: workspace)
-        let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds)
+        let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds,
+                                 accountant: workspace.accountant)
         let ends = c.scaleEnds
         for si in 0..<c.scaleCount {
             runner.step(session: session, scale: si)
@@ -65,6 +66,12 @@ public final class VARGenerator {
             }
         }
         return GenerationResult(tokens: runner.tokens, fHat: runner.fHat)
+    }
+
+    /// Charges the KV arena, the workspace and the per-call buffers to `accountant` (nil: stop).
+    public func account(to accountant: MemoryAccountant?) {
+        arena.account(to: accountant)
+        workspace.account(to: accountant)
     }
 
     /// Bytes of KV cache and work buffers a call with `batch` images needs (for a memory accountant).

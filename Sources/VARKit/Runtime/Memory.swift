@@ -28,14 +28,43 @@ public struct ProcessMemory: Sendable, Equatable {
 }
 
 /// Explicit accounting of the engine's large allocations by purpose, so `--memory-stats` can say where the
-/// memory goes (RSS alone cannot). Generation charges bytes when it allocates and releases them when it frees;
-/// the accountant keeps the current and peak value per category and in total. Thread-safe.
+/// memory goes (RSS alone cannot). Code charges bytes when it allocates and releases them when it frees; the
+/// accountant keeps the current and peak value per category and in total. Thread-safe.
+///
+/// Categories: the weights of each loaded model separately (`.weights("drafter")`), the checkpoint file pages
+/// resident while a model is being loaded, the KV cache, the transformer activations, the work buffers
+/// (attention scores, logits, sampling), and the VQVAE decoder.
 public final class MemoryAccountant: @unchecked Sendable {
-    public enum Category: String, CaseIterable, Sendable, Comparable {
-        case weights, kvCache, activations, workspace, vqvaeDecode
+    public struct Category: Hashable, Sendable, Comparable, CustomStringConvertible {
+        /// Display name ("weights drafter", "kvCache", …).
+        public let name: String
+        /// Sort key of the fixed categories; weights sort first, by name.
+        let rank: Int
+
+        public var description: String { name }
+
+        /// The weights one loaded model holds, named by its role ("drafter", "refiner", "vqvae", "model").
+        public static func weights(_ model: String) -> Category { Category(name: "weights " + model, rank: 0) }
+        /// Pages of a checkpoint file that are mapped while its model is being loaded.
+        public static let checkpointPages = Category(name: "checkpointPages", rank: 1)
+        /// Key/value caches (the shared `KVArena`).
+        public static let kvCache = Category(name: "kvCache", rank: 2)
+        /// Transformer activations: residual stream, LN output, qkv, attention output, FFN hidden, AdaLN rows.
+        public static let activations = Category(name: "activations", rank: 3)
+        /// Work buffers: attention scores, logits, guided logits and sampling weights.
+        public static let workspace = Category(name: "workspace", rank: 4)
+        /// The VQVAE decoder's feature maps and convolution buffers.
+        public static let vqvaeDecode = Category(name: "vqvaeDecode", rank: 5)
+
+        /// The fixed categories (without per-model weights), in display order.
+        public static let fixed: [Category] = [.checkpointPages, .kvCache, .activations, .workspace, .vqvaeDecode]
+
         public static func < (a: Category, b: Category) -> Bool {
-            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+            a.rank != b.rank ? a.rank < b.rank : a.name < b.name
         }
+
+        /// True for the `.weights(_)` categories.
+        public var isWeights: Bool { rank == 0 }
     }
 
     /// Current and peak bytes of one category (or of the total).
@@ -51,6 +80,15 @@ public final class MemoryAccountant: @unchecked Sendable {
         public var categories: [Category: Usage]
         public var total: Usage
         public var process: ProcessMemory?
+
+        /// Categories in display order: weights of every model, then the fixed ones.
+        public var orderedCategories: [Category] {
+            let weights = categories.keys.filter(\.isWeights).sorted()
+            return weights + Category.fixed
+        }
+
+        /// Usage of one category (zero when never charged).
+        public subscript(_ c: Category) -> Usage { categories[c] ?? Usage() }
     }
 
     private let lock = NSLock()
@@ -82,10 +120,23 @@ public final class MemoryAccountant: @unchecked Sendable {
         total.current -= freed
     }
 
+    /// A buffer of `category` was resized from `old` to `new` bytes, freeing the old storage before
+    /// allocating the new one (so the peak sees only the larger of the two).
+    public func resize(from old: Int, to new: Int, in category: Category) {
+        release(old, from: category)
+        charge(new, to: category)
+    }
+
     /// Current bytes of one category.
     public func current(_ category: Category) -> Int {
         lock.lock(); defer { lock.unlock() }
         return usage[category]?.current ?? 0
+    }
+
+    /// Current bytes of all weights categories together.
+    public var currentWeights: Int {
+        lock.lock(); defer { lock.unlock() }
+        return usage.filter { $0.key.isWeights }.reduce(0) { $0 + $1.value.current }
     }
 
     public var report: Report {
@@ -103,6 +154,26 @@ public final class MemoryAccountant: @unchecked Sendable {
         for (k, v) in usage { usage[k] = Usage(current: v.current, peak: v.current) }
         total.peak = total.current
     }
+}
+
+/// A handle that charges one growing buffer to an accountant: `update(bytes:)` records its new size
+/// (release of the old size, then charge of the new one), `close()` releases it.
+final class MemoryMeter: @unchecked Sendable {
+    let accountant: MemoryAccountant
+    let category: MemoryAccountant.Category
+    private(set) var bytes = 0
+
+    init(_ accountant: MemoryAccountant, _ category: MemoryAccountant.Category) {
+        self.accountant = accountant; self.category = category
+    }
+
+    func update(bytes new: Int) {
+        guard new != bytes else { return }
+        accountant.resize(from: bytes, to: new, in: category)
+        bytes = new
+    }
+
+    func close() { update(bytes: 0) }
 }
 
 /// Parses and formats byte sizes: "6G", "512M", "1.5GiB", "123456" (binary units: K = 1024).

@@ -155,16 +155,25 @@ final class ScratchBuffer {
         pointer = .allocate(capacity: self.capacity)
     }
 
+    /// Charges this buffer's bytes to an accountant, from now on and whenever it grows.
+    var meter: MemoryMeter? {
+        didSet { oldValue?.close(); meter?.update(bytes: bytes) }
+    }
+
+    /// Bytes held.
+    var bytes: Int { capacity * MemoryLayout<Float>.stride }
+
     /// Makes room for `count` floats (contents are not preserved when it grows) and returns the pointer.
     @discardableResult
     func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
             pointer.deallocate()
             capacity = count
+            meter?.update(bytes: bytes)
             pointer = .allocate(capacity: count)
         }
         return pointer
     }
 
-    deinit { pointer.deallocate() }
+    deinit { pointer.deallocate(); meter?.close() }
 }

@@ -34,6 +34,13 @@ extension VQVAE {
         try reader.finish()
     }
 
+    /// Bytes of the float32 weights a VQVAE built from `checkpoint` holds: every stored tensor it reads
+    /// (all but `ignoredKeys`). Reads only the checkpoint's index.
+    public static func weightBytes(checkpoint: Checkpoint) -> Int {
+        checkpoint.entries.filter { !ignoredKeys.contains($0.name) }.reduce(0) { $0 + $1.count }
+            * MemoryLayout<Float>.stride
+    }
+
     /// Opens `path` (.pth or .safetensors) and builds the model; the configuration comes from
     /// `config`, else from `<stem>.json` beside the file, else is inferred (official checkpoints).
     public static func load(path: String, config: VQVAEConfig? = nil) throws -> VQVAE {

@@ -13,15 +13,25 @@ public final class KVArena {
     /// Bytes currently held.
     public var bytes: Int { capacity * MemoryLayout<Float>.stride }
 
+    private var meter: MemoryMeter?
+
+    /// Charges the arena to `accountant` as `.kvCache` (now and whenever it grows); nil stops charging.
+    public func account(to accountant: MemoryAccountant?) {
+        meter?.close()
+        meter = accountant.map { MemoryMeter($0, .kvCache) }
+        meter?.update(bytes: bytes)
+    }
+
     /// Grows to at least `floats` (contents are discarded when it grows).
     func reserve(floats: Int) {
         guard floats > capacity else { return }
         pointer.deallocate()
         capacity = floats
+        meter?.update(bytes: bytes)
         pointer = .allocate(capacity: floats)
     }
 
-    deinit { pointer.deallocate() }
+    deinit { pointer.deallocate(); meter?.close() }
 }
 
 /// Per-block key/value cache for all `rows` = 2B rows (spec §5.7): L2-normalised keys and values,

@@ -93,6 +93,25 @@ public final class VARModel {
         return n
     }
 
+    /// Bytes of the weights this model holds (float32 arrays it owns, after the checkpoint is closed).
+    public var weightBytes: Int {
+        var n = posStart.count + lvlPos.count + wordEmbed.count + wordEmbedBias.count + classEmb.count
+        n += headAda.count + headAdaBias.count + head.count + headBias.count
+        for b in blocks {
+            n += b.qkv.count + b.qkvBias.count + b.scaleMul.count + b.proj.count + b.projBias.count + b.fc1.count
+            n += b.fc1Bias.count + b.fc2.count + b.fc2Bias.count + b.ada.count + b.adaBias.count
+        }
+        return n * MemoryLayout<Float>.stride
+    }
+
+    /// `weightBytes` of a model of this configuration, without loading it.
+    public static func weightBytes(config c: VARConfig) -> Int {
+        let C = c.width, L = c.tokenCount, h = c.mlpHidden
+        var n = C + L * C + C * c.zChannels + C + (c.numClasses + 1) * C + 2 * C * C + 2 * C + c.vocabSize * C + c.vocabSize
+        n += c.depth * (3 * C * C + 3 * C + c.heads + C * C + C + h * C + h + C * h + C + 6 * C * C + 6 * C)
+        return n * MemoryLayout<Float>.stride
+    }
+
     /// KV-cache bytes for a generation of `batch` images (2B rows with CFG) over `positions` positions
     /// (default: all L): `d · 2 · 2B · C · positions · 4`.
     public func kvCacheBytes(batch: Int, positions: Int? = nil) -> Int {

@@ -15,6 +15,46 @@ public final class VARWorkspace {
     public var bytes: Int {
         [x, y, qkv, attn, hidden, scores, logits].reduce(0) { $0 + $1.capacity } * MemoryLayout<Float>.stride
     }
+
+    /// The accountant sessions on this workspace charge their per-row AdaLN vectors to.
+    private(set) var accountant: MemoryAccountant?
+
+    /// Charges the buffers to `accountant` (activations: x, y, qkv, attn, hidden; workspace: scores,
+    /// logits), now and whenever they grow; nil stops charging.
+    public func account(to accountant: MemoryAccountant?) {
+        self.accountant = accountant
+        for b in [x, y, qkv, attn, hidden] { b.meter = accountant.map { MemoryMeter($0, .activations) } }
+        for b in [scores, logits] { b.meter = accountant.map { MemoryMeter($0, .workspace) } }
+    }
+
+    /// The buffer sizes (floats) a sequence of forwards grows the workspace to: each buffer is the largest
+    /// any forward asks of it. Mirrors `VARSession.embed`/`forward` and is used to predict memory.
+    public struct Plan: Equatable, Sendable {
+        public var x = 0, y = 0, qkv = 0, attn = 0, hidden = 0, scores = 0, logits = 0
+
+        public init() {}
+
+        /// One forward of `rows` rows over `n` new positions ending at key position `keys`, with the largest
+        /// block-causal query group `group` and logits for `logitPositions` positions per row.
+        public mutating func forward(_ c: VARConfig, rows: Int, n: Int, keys: Int, group: Int, logitPositions: Int) {
+            let R = rows * n, C = c.width
+            x = max(x, R * C); y = max(y, R * C); qkv = max(qkv, R * 3 * C); attn = max(attn, R * C)
+            hidden = max(hidden, R * c.mlpHidden); scores = max(scores, group * keys)
+            logits = max(logits, rows * logitPositions * c.vocabSize)
+        }
+
+        /// Generation of scales `range` one at a time with `rows` rows (2B with CFG).
+        public mutating func scales(_ c: VARConfig, rows: Int, _ range: Range<Int>) {
+            for si in range {
+                let n = c.patchSizes[si] * c.patchSizes[si]
+                forward(c, rows: rows, n: n, keys: c.scaleEnds[si], group: n, logitPositions: n)
+            }
+        }
+
+        /// Bytes of the activation buffers and of the work buffers.
+        public var activationBytes: Int { (x + y + qkv + attn + hidden) * MemoryLayout<Float>.stride }
+        public var workspaceBytes: Int { (scores + logits) * MemoryLayout<Float>.stride }
+    }
 }
 
 /// The inference state of one call of a `VARModel`: conditions of every row, the KV cache, and the
@@ -64,7 +104,19 @@ public final class VARSession {
         let rows = labels.count
         ada = model.blocks.map { b in VARSession.linear(s, rows: rows, b.ada, b.adaBias) }
         headMod = VARSession.linear(s, rows: rows, model.headAda, model.headAdaBias)
+        conditionBytes = VARSession.conditionBytes(c, rows: rows)
+        workspace.accountant?.charge(conditionBytes, to: .activations)
     }
+
+    /// Bytes of the per-row condition vectors a session holds (class vectors, SiLU, AdaLN of every block
+    /// and of the head).
+    let conditionBytes: Int
+
+    public static func conditionBytes(_ c: VARConfig, rows: Int) -> Int {
+        rows * c.width * (2 + 6 * c.depth + 2) * MemoryLayout<Float>.stride
+    }
+
+    deinit { workspace.accountant?.release(conditionBytes, from: .activations) }
 
     /// Clears the cache (storage stays allocated).
     public func reset() { cache.reset() }

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+@testable import VARKit
+@testable import var_gen
+
+/// The memory accountant, the prediction made from configurations, and `--memory-budget`.
+@Suite struct MemoryTests {
+    typealias Cat = MemoryAccountant.Category
+
+    @Test func accountantArithmetic() {
+        let m = MemoryAccountant()
+        m.charge(1000, to: .weights("drafter"))
+        m.charge(300, to: .weights("refiner"))
+        m.charge(500, to: .checkpointPages)
+        m.release(500, from: .checkpointPages)
+        m.resize(from: 0, to: 200, in: .kvCache)
+        m.resize(from: 200, to: 150, in: .kvCache)        // shrink: old storage freed first
+        m.resize(from: 150, to: 400, in: .kvCache)
+        let r = m.report
+        #expect(r[.weights("drafter")] == .init(current: 1000, peak: 1000))
+        #expect(r[.weights("refiner")] == .init(current: 300, peak: 300))
+        #expect(r[.checkpointPages] == .init(current: 0, peak: 500))
+        #expect(r[.kvCache] == .init(current: 400, peak: 400))
+        #expect(r[.vqvaeDecode] == .init())
+        // Peak of the sum: 1300 + 500 pages, then 1300 + 400 cache.
+        #expect(r.total == .init(current: 1700, peak: 1800))
+        #expect(m.currentWeights == 1300)
+        #expect(r.orderedCategories == [.weights("drafter"), .weights("refiner"), .checkpointPages, .kvCache,
+                                        .activations, .workspace, .vqvaeDecode])
+        #expect(Cat.weights("a") < Cat.checkpointPages && Cat.kvCache < Cat.vqvaeDecode)
+    }
+
+    /// A growing buffer's meter keeps the accountant equal to what the buffer holds.
+    @Test func metersFollowBuffers() {
+        let m = MemoryAccountant()
+        do {
+            let arena = KVArena(floats: 10)
+            arena.account(to: m)
+            #expect(m.current(.kvCache) == 40)
+            arena.reserve(floats: 5)                        // no growth
+            arena.reserve(floats: 100)
+            #expect(m.current(.kvCache) == 400 && m.report[.kvCache].peak == 400)
+            let ws = VARWorkspace()
+            ws.account(to: m)
+            ws.hidden.reserve(1000)
+            ws.logits.reserve(50)
+            #expect(m.current(.activations) == ws.x.bytes + ws.y.bytes + ws.qkv.bytes + ws.attn.bytes + 4000)
+            #expect(m.current(.workspace) == ws.scores.bytes + 200)
+        }
+        // Freed buffers release their bytes.
+        #expect(m.current(.kvCache) == 0 && m.current(.activations) == 0 && m.current(.workspace) == 0)
+    }
+
+    @Test(arguments: [tinyVARConfig(), tinyVARConfig(depth: 3, width: 48, heads: 3, classes: 7, vocab: 40, cvae: 6)])
+    func weightBytesFromConfigMatchesTheModel(config: VARConfig) {
+        let model = VARModel(config: config, randomSeed: 5)
+        #expect(model.weightBytes == VARModel.weightBytes(config: config))
+        #expect(model.weightBytes > model.parameterCount * 4 - config.tokenCount * config.width * 4 - 1)
+    }
+
+    func prediction(_ models: [MemoryPrediction.Model], draftSteps: Int?, moreSmooth: Bool = false) -> MemoryPrediction {
+        MemoryPrediction(vqvae: TinyWeights.vqvaeConfig, vqvaeWeightBytes: 1000, vqvaeFileBytes: 1200, models: models,
+                         draftSteps: draftSteps, moreSmooth: moreSmooth, runtimeBytes: 0)
+    }
+
+    /// The prediction equals what generation charges, per category, for plain VAR and CoDe (both paths).
+    @Test(arguments: [(1, false), (3, false), (2, true)])
+    func predictionMatchesAccountantForTinyModels(batch: Int, moreSmooth: Bool) throws {
+        let big = tinyVARConfig(depth: 3, width: 48, heads: 3), small = tinyVARConfig(depth: 1, width: 16, heads: 1)
+        let tok = NearestTokenizer(config: big)
+        let drafter = VARModel(config: big, randomSeed: 1), refiner = VARModel(config: small, randomSeed: 2)
+        let sampling = SamplingConfig(cfg: 2, topK: .uniform(20), topP: 0.9, moreSmooth: moreSmooth)
+        let labels = Array(0..<batch), seeds = (0..<batch).map { UInt64($0) }
+        func measured(_ run: (MemoryAccountant) throws -> Void) rethrows -> MemoryAccountant.Report {
+            let m = MemoryAccountant()
+            try run(m)
+            return m.report
+        }
+        func check(_ r: MemoryAccountant.Report, _ p: MemoryPrediction) {
+            let g = p.generation(batch: batch)
+            #expect(r[.kvCache].peak == g.kvCache)
+            #expect(r[.workspace].peak == g.workspace + g.sampling)
+            #expect(r[.activations].peak == g.activations)
+            // The generator is gone: everything it held is released.
+            #expect(r[.kvCache].current == 0 && r[.workspace].current == 0 && r[.activations].current == 0)
+        }
+        let plain = try measured { m in
+            let gen = try VARGenerator(model: drafter, tokenizer: tok)
+            gen.account(to: m)
+            _ = try gen.generate(labels: labels, seeds: seeds, sampling: sampling)
+        }
+        check(plain, prediction([.init(role: "model", config: big, fileBytes: 0)], draftSteps: nil, moreSmooth: moreSmooth))
+        for n in 1..<big.scaleCount {
+            let pair = try measured { m in
+                let gen = try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: tok, draftSteps: n)
+                gen.account(to: m)
+                _ = try gen.generate(labels: labels, seeds: seeds, sampling: sampling)
+            }
+            check(pair, prediction([.init(role: "drafter", config: big, fileBytes: 0),
+                                    .init(role: "refiner", config: small, fileBytes: 0)], draftSteps: n, moreSmooth: moreSmooth))
+            let same = try measured { m in
+                let gen = try CoDeGenerator(drafter: drafter, refiner: drafter, tokenizer: tok, draftSteps: n)
+                gen.account(to: m)
+                _ = try gen.generate(labels: labels, seeds: seeds, sampling: sampling)
+            }
+            check(same, prediction([.init(role: "drafter+refiner", config: big, fileBytes: 0)], draftSteps: n,
+                                   moreSmooth: moreSmooth))
+        }
+        // CoDe with a smaller refiner needs less KV cache than the drafter alone.
+        let code = prediction([.init(role: "drafter", config: big, fileBytes: 0), .init(role: "refiner", config: small, fileBytes: 0)],
+                              draftSteps: 2)
+        #expect(code.generation(batch: batch).kvCache < plain[.kvCache].peak)
+    }
+
+    /// The whole run through the CLI engine: the accounted peak is the predicted one (load phases included).
+    @Test func engineAccountedPeakIsPredicted() throws {
+        let w = TinyWeights.directory
+        for pipeline in [Pipeline.plain(try ModelFile.open(w + "/drafter.pth", flag: "model")),
+                         .collaborative(drafter: try ModelFile.open(w + "/drafter.pth", flag: "drafter"),
+                                        refiner: try ModelFile.open(w + "/refiner.pth", flag: "refiner"), draftSteps: 2)] {
+            let engine = try Engine(pipeline: pipeline, vaePath: w + "/vqvae.pth")
+            let p = engine.prediction.peak(batch: 3)
+            _ = try engine.generate(labels: [0, 1, 2], seeds: [1, 2, 3], sampling: SamplingConfig(cfg: 1.5))
+            let r = engine.accountant.report
+            #expect(r[.weights("vqvae")].current == p.categories[.weights("vqvae")])
+            #expect(r[.checkpointPages].current == 0 && r[.checkpointPages].peak == p.categories[.checkpointPages])
+            #expect(r[.vqvaeDecode].peak == p.categories[.vqvaeDecode])
+            let err = abs(Double(r.total.peak - p.accounted)) / Double(p.accounted)
+            #expect(err < 0.01, "accounted \(r.total.peak) vs predicted \(p.accounted) (\(p.phase))")
+        }
+    }
+
+    @Test func budgetPicksTheLargestBatchThatFitsOrRefuses() {
+        let c = tinyVARConfig()
+        let p = prediction([.init(role: "model", config: c, fileBytes: 100)], draftSteps: nil)
+        let peaks = (1...8).map { p.peak(batch: $0).total }
+        #expect(peaks == peaks.sorted() && peaks[0] < peaks[7])
+        #expect(p.largestBatch(upTo: 8, budget: peaks[7]) == 8)
+        #expect(p.largestBatch(upTo: 8, budget: peaks[3]) == 4)
+        #expect(p.largestBatch(upTo: 8, budget: peaks[3] - 1) == 3)
+        #expect(p.largestBatch(upTo: 2, budget: peaks[7]) == 2)
+        #expect(p.largestBatch(upTo: 8, budget: peaks[0] - 1) == nil)
+    }
+
+    @Test func budgetOnTheCommandLine() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let w = TinyWeights.directory
+        let p = try Engine.predict(pipeline: .plain(try ModelFile.open(w + "/drafter.pth", flag: "model")),
+                                   vaePath: w + "/vqvae.pth", moreSmooth: false)
+        let one = p.peak(batch: 1).total, two = p.peak(batch: 2).total
+        let fits = runCLI(["generate", "--count", "4", "--memory-budget", String(two), "--memory-stats",
+                           "--output", dir + "/b.png"])
+        #expect(fits.code == 0, "\(fits.err)")
+        #expect(fits.err.contains("batch 2 instead of 4"), "\(fits.err)")
+        #expect(fits.err.contains("predicted peak"))
+        let refused = runCLI(["generate", "--memory-budget", String(one - 1), "--output", dir + "/r.png"])
+        #expect(refused.code == 1)
+        #expect(refused.err.contains("--memory-budget") && refused.err.contains("too small for one image")
+                && refused.err.contains(ByteSize.format(one)), "\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/r.png"))
+    }
+}
