@@ -10,33 +10,49 @@ final class Engine {
     let accountant: MemoryAccountant
     private enum Generator { case plain(VARGenerator), collaborative(CoDeGenerator) }
     private let generator: Generator
+    /// Seconds of the last `generate` call's VQVAE decode.
+    private(set) var lastDecodeSeconds = 0.0
 
     /// Loads every model (this is the slow part of start-up). `onLoad` is told each file before it is read.
-    init(pipeline: Pipeline, vaePath: String, accountant: MemoryAccountant = MemoryAccountant(),
-         onLoad: (String) -> Void = { _ in }) throws {
-        self.pipeline = pipeline
-        self.vaePath = vaePath
-        self.accountant = accountant
+    convenience init(pipeline: Pipeline, vaePath: String, accountant: MemoryAccountant = MemoryAccountant(),
+                     onLoad: (String) -> Void = { _ in }) throws {
         onLoad(vaePath)
         let checkpoint = try Checkpoint(path: vaePath)
-        vqvae = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint))
+        let vqvae = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint))
         accountant.charge(checkpoint.entries.reduce(0) { $0 + $1.count } * 4, to: .weights)
         func load(_ m: ModelFile) throws -> VARModel {
             onLoad(m.path)
-            let model = try VARModel.load(path: m.path, config: m.config)
-            accountant.charge(model.parameterCount * 4, to: .weights)
-            return model
+            return try VARModel.load(path: m.path, config: m.config)
         }
         switch pipeline {
         case let .plain(m):
-            generator = .plain(try VARGenerator(model: try load(m), tokenizer: vqvae.quantizer))
-        case let .collaborative(d, r, n):
+            try self.init(pipeline: pipeline, vqvae: vqvae, vaePath: vaePath, drafter: try load(m), refiner: nil,
+                          accountant: accountant)
+        case let .collaborative(d, r, _):
             let drafter = try load(d)
             // The same file as drafter and refiner is one model (CoDe then hands its cache over).
-            let refiner = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
-                ? drafter : try load(r)
-            generator = .collaborative(try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: vqvae.quantizer,
-                                                         draftSteps: n))
+            let same = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
+            try self.init(pipeline: pipeline, vqvae: vqvae, vaePath: vaePath, drafter: drafter,
+                          refiner: same ? drafter : try load(r), accountant: accountant)
+        }
+    }
+
+    /// An engine over models already built (e.g. random weights of official shapes for `bench --random`).
+    /// The transformers' weights are charged to `accountant` here; the VQVAE's by the caller.
+    init(pipeline: Pipeline, vqvae: VQVAE, vaePath: String, drafter: VARModel, refiner: VARModel?,
+         accountant: MemoryAccountant = MemoryAccountant()) throws {
+        self.pipeline = pipeline
+        self.vqvae = vqvae
+        self.vaePath = vaePath
+        self.accountant = accountant
+        accountant.charge(drafter.parameterCount * 4, to: .weights)
+        if let refiner, refiner !== drafter { accountant.charge(refiner.parameterCount * 4, to: .weights) }
+        switch pipeline {
+        case .plain:
+            generator = .plain(try VARGenerator(model: drafter, tokenizer: vqvae.quantizer))
+        case let .collaborative(_, _, n):
+            generator = .collaborative(try CoDeGenerator(drafter: drafter, refiner: refiner ?? drafter,
+                                                         tokenizer: vqvae.quantizer, draftSteps: n))
         }
     }
 
@@ -91,7 +107,10 @@ final class Engine {
         }
         accountant.charge(m.decode, to: .vqvaeDecode)
         defer { accountant.release(m.decode, from: .vqvaeDecode) }
-        return (try RGBImage.images(from: vqvae.decode(result.fHat)), result.tokens)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let decoded = vqvae.decode(result.fHat)
+        lastDecodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        return (try RGBImage.images(from: decoded), result.tokens)
     }
 
     /// Images from a token pyramid (spec §4.8).
