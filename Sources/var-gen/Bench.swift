@@ -18,6 +18,7 @@ struct BenchCommand: Command {
         .value("repeats", "R", "Timed calls per configuration.", default: "3", short: "r"),
         .value("warmup", "W", "Untimed calls first, per configuration.", default: "1"),
         .flag("json", "Print one JSON record instead of Markdown tables."),
+        .flag("sgemm", "Measure the sgemm peak instead (2048×1024 · 1024×4096, float32) in GFLOP/s."),
     ] + SamplingOptions.specs + RuntimeOptions.specs
 
     var models: ModelOptions
@@ -28,6 +29,7 @@ struct BenchCommand: Command {
     var random: [Int]?
     var repeats: Int, warmup: Int
     var json: Bool
+    var sgemm: Bool
     /// One pipeline per `--draft-steps` value (one plain pipeline without CoDe).
     var pipelines: [Pipeline] = []
     var vaePath = ""
@@ -44,6 +46,7 @@ struct BenchCommand: Command {
         repeats = try p.int("repeats") ?? 3
         warmup = try p.int("warmup") ?? 1
         json = p.flag("json")
+        sgemm = p.flag("sgemm")
         if let bad = batches.first(where: { $0 < 1 }) {
             throw UsageError.invalid("batch", String(bad), expected: "batch sizes ≥ 1 (e.g. 1,8)")
         }
@@ -73,6 +76,7 @@ struct BenchCommand: Command {
 
     mutating func validate(_ context: CLIContext) throws {
         pipelines = []
+        if sgemm { return }
         for n in draftSteps {
             if let random {
                 pipelines.append(try Self.randomPipeline(random, draftSteps: n))
@@ -146,6 +150,7 @@ struct BenchCommand: Command {
 
     func run(_ context: CLIContext) throws {
         runtime.apply(context.console)
+        if sgemm { return runSGEMM(context) }
         let loadClock = Date()
         let loaded = try load()
         let loadSeconds = Date().timeIntervalSince(loadClock)
@@ -192,6 +197,37 @@ struct BenchCommand: Command {
                                 + "- \(warmup) warm-up + \(repeats) timed calls per row; medians over the timed calls; "
                                 + "spread = min–max of s/image\n- process peak RSS (whole run): \(ByteSize.format(peakRSS))\n\n")
             context.console.out(BenchResult.summaryTable(results) + "\n" + BenchResult.scaleTable(results))
+        }
+    }
+}
+
+extension BenchCommand {
+    /// The float32 arithmetic ceiling: sgemm of the shape of a large linear layer, medians of `repeats`.
+    func runSGEMM(_ context: CLIContext) {
+        let m = 2048, k = 1024, n = 4096
+        var a = [Float](repeating: 0, count: m * k), b = [Float](repeating: 0, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        for i in a.indices { a[i] = Float(i % 7) * 0.25 - 0.75 }
+        for i in b.indices { b[i] = Float(i % 5) * 0.25 - 0.5 }
+        var rates: [Double] = []
+        for r in 0..<(warmup + repeats) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            if r >= warmup { rates.append(2 * Double(m * n * k) / dt / 1e9) }
+        }
+        let env = BenchEnvironment.current(context, loadSeconds: 0, random: false)
+        if json {
+            let record: [String: Any] = ["environment": env.json, "sgemm_shape": [m, k, n],
+                                         "gflops_median": median(rates), "gflops_min": rates.min() ?? 0,
+                                         "gflops_max": rates.max() ?? 0]
+            if let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) {
+                context.console.out(String(decoding: data, as: UTF8.self) + "\n")
+            }
+        } else {
+            context.console.out(env.markdown + "\n| sgemm (m×k · k×n) | GFLOP/s median | min–max |\n| --- | --- | --- |\n"
+                                + String(format: "| %d×%d · %d×%d | %.1f | %.1f–%.1f |\n", m, k, k, n, median(rates),
+                                         rates.min() ?? 0, rates.max() ?? 0))
         }
     }
 }
