@@ -59,6 +59,16 @@ public enum BLAS {
                     a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
+    /// `gemm` without any thread-count change, for calls made from inside a `Parallel` region (the caller sets
+    /// one thread first with `use(threads: 1)` on its own thread).
+    static func gemmInRegion(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
+    }
+
     /// The name of the OpenBLAS kernel family in use (e.g. "SkylakeX"; "Prescott" means slow, see performance.md).
     public static var coreName: String {
         guard let p = openblas_get_corename() else { return "unknown" }
