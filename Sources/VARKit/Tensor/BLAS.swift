@@ -21,6 +21,8 @@ public enum BLAS {
 
     /// Once per process: lower the idle workers' spin time unless the user chose one.
     static let configured: Bool = {
+        // Remember the default thread count before anything sets OpenBLAS to one thread.
+        if requested == nil { requested = Int(openblas_get_num_threads()) }
         if ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
             setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0)
             openblas_read_env()
@@ -37,7 +39,8 @@ public enum BLAS {
 
     /// The thread count for a product of `flops` FLOPs.
     static func threads(forFlops flops: Int) -> Int {
-        let all = requested ?? { let n = Int(openblas_get_num_threads()); requested = n; return n }()
+        _ = configured
+        let all = requested ?? 1
         return flops >= parallelFlops ? all : 1
     }
 
