@@ -1,79 +1,402 @@
 import Foundation
 import VARKit
 
-/// `var-gen bench`: images per second of generate (+ decode), with warm-up and repeats (performance.md §5).
+/// `var-gen bench`: seconds per image of generate + decode, with warm-up and repeats (performance.md §5),
+/// split into transformer time per model and per scale, sampling and VQVAE decode; sweeps over batch sizes
+/// and CoDe splits in one call; real checkpoints, the shipped models, or random weights of official shapes.
 struct BenchCommand: Command {
     static let name = "bench"
-    static let summary = "Time generation: warm-up, repeats, median ± sd; Markdown or --json."
-    static let usage = "[--batch N] [--repeats R] [--warmup W] [model and sampling options]"
-    static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
-        .value("batch", "N", "Images per timed call.", default: "1"),
-        .value("repeats", "R", "Timed calls.", default: "3"),
-        .value("warmup", "W", "Untimed calls first.", default: "1"),
-        .flag("json", "Print one JSON record instead of a Markdown table."),
-    ] + RuntimeOptions.specs
+    static let summary = "Time generation: warm-up, repeats, medians and spread, time split; Markdown or --json."
+    static let usage = "[--random d16 | --random d30,d16] [--batch 1,8] [--draft-steps 8,6] [-r R] [--warmup W] "
+        + "[model and sampling options]"
+    static let options: [OptionSpec] = ModelOptions.specs.filter { $0.name != "draft-steps" } + [
+        .value("draft-steps", "N[,N…]", "Scales made by the drafter (CoDe); a list sweeps several splits.",
+               default: "the drafter JSON's draft_steps"),
+        .value("random", "dA[,dB]", "Random weights of official shapes, no files: one VAR depth (plain) or "
+               + "drafter,refiner (CoDe), with a random official VQVAE."),
+        .value("batch", "N[,N…]", "Images per timed call; a list sweeps several batch sizes.", default: "1"),
+        .value("repeats", "R", "Timed calls per configuration.", default: "3", short: "r"),
+        .value("warmup", "W", "Untimed calls first, per configuration.", default: "1"),
+        .flag("json", "Print one JSON record instead of Markdown tables."),
+        .flag("sgemm", "Measure the sgemm peak instead (2048×1024 · 1024×4096, float32) in GFLOP/s."),
+    ] + SamplingOptions.specs + RuntimeOptions.specs
 
     var models: ModelOptions
     var sampling: SamplingOptions
     var runtime: RuntimeOptions
-    var batch: Int, repeats: Int, warmup: Int
+    var batches: [Int]
+    var draftSteps: [Int?]
+    var random: [Int]?
+    var repeats: Int, warmup: Int
     var json: Bool
-    var pipeline: Pipeline!
+    var sgemm: Bool
+    /// One pipeline per `--draft-steps` value (one plain pipeline without CoDe).
+    var pipelines: [Pipeline] = []
     var vaePath = ""
-    var settings = SamplingConfig()
+    var settings: [SamplingConfig] = []
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
-        models = try ModelOptions(p)
+        let steps = try p.ints("draft-steps")
+        var single = p
+        single.values["draft-steps"] = steps.map { String($0[0]) }
+        models = try ModelOptions(single)
         sampling = try SamplingOptions(p)
         runtime = try RuntimeOptions(p)
-        batch = try p.int("batch") ?? 1
+        batches = try p.ints("batch") ?? [1]
         repeats = try p.int("repeats") ?? 3
         warmup = try p.int("warmup") ?? 1
         json = p.flag("json")
-        guard batch > 0 else { throw UsageError.invalid("batch", String(batch), expected: "a batch size ≥ 1") }
+        sgemm = p.flag("sgemm")
+        if let bad = batches.first(where: { $0 < 1 }) {
+            throw UsageError.invalid("batch", String(bad), expected: "batch sizes ≥ 1 (e.g. 1,8)")
+        }
         guard repeats > 0 else { throw UsageError.invalid("repeats", String(repeats), expected: "a count ≥ 1") }
         guard warmup >= 0 else { throw UsageError.invalid("warmup", String(warmup), expected: "a count ≥ 0") }
+        if let s = p.string("random") {
+            random = try Self.parseRandom(s)
+            for flag in ["model", "drafter", "refiner", "vae"] where p.has(flag) {
+                throw UsageError("--random cannot be combined with --\(flag) (random weights need no files)")
+            }
+            if random!.count == 1 && steps != nil {
+                throw UsageError("--draft-steps needs a drafter and a refiner: use --random dA,dB (e.g. --random d30,d16)")
+            }
+        }
+        draftSteps = steps ?? [nil]
+    }
+
+    /// "d16" → [16]; "d30,d16" → [30, 16] (drafter, refiner).
+    static func parseRandom(_ s: String) throws -> [Int] {
+        let items = s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed.lowercased() }
+        let depths = items.map { $0.hasPrefix("d") ? Int($0.dropFirst()) : nil }
+        guard (1...2).contains(items.count), depths.allSatisfy({ $0 != nil && (1...64).contains($0!) }) else {
+            throw UsageError.invalid("random", s, expected: "one or two official depths such as d16 or d30,d16")
+        }
+        return depths.map { $0! }
     }
 
     mutating func validate(_ context: CLIContext) throws {
-        (pipeline, vaePath) = try models.resolve(context)
-        settings = try sampling.resolve(for: pipeline)
+        pipelines = []
+        if sgemm { return }
+        for n in draftSteps {
+            if let random {
+                pipelines.append(try Self.randomPipeline(random, draftSteps: n))
+                vaePath = "random"
+            } else {
+                var m = models
+                m.draftSteps = n
+                let (pipeline, vae) = try m.resolve(context)
+                pipelines.append(pipeline)
+                vaePath = vae
+            }
+        }
+        settings = try pipelines.map { try sampling.resolve(for: $0) }
+    }
+
+    /// Pipelines over official configurations; paths are labels ("random-d30"), never opened.
+    static func randomPipeline(_ depths: [Int], draftSteps: Int?) throws -> Pipeline {
+        func file(_ d: Int, plainDefaults: Bool) -> ModelFile {
+            var c = VARConfig.official(depth: d)
+            if !plainDefaults { c.sampling = nil }    // CoDe: the official CoDe settings (top-k 600, temperatures)
+            return ModelFile(path: "random-d\(d)", config: c)
+        }
+        if depths.count == 1 { return .plain(file(depths[0], plainDefaults: true)) }
+        let d = file(depths[0], plainDefaults: false), r = file(depths[1], plainDefaults: false)
+        let S = d.config.scaleCount
+        let n = draftSteps ?? min(8, S - 1)
+        guard (1...(S - 1)).contains(n) else {
+            throw UsageError("--draft-steps: got \(n); expected 1…\(S - 1) (the model has \(S) scales)")
+        }
+        do { try CoDeGenerator.checkPair(d.config, r.config, draftSteps: n) } catch {
+            throw UsageError("--random: \(error)")
+        }
+        return .collaborative(drafter: d, refiner: r, draftSteps: n)
+    }
+
+    /// The models, built once and shared by every configuration of the sweep.
+    struct Loaded {
+        var vqvae: VQVAE
+        var vqvaeBytes: Int
+        var drafter: VARModel
+        var refiner: VARModel?
+    }
+
+    func load() throws -> Loaded {
+        let first = pipelines[0]
+        if random != nil {
+            let w = RandomWeights(seed: 1)
+            let vq = VQVAE(config: .official256, weights: w)
+            let bytes = w.tensors.values.reduce(0) { $0 + $1.count } * 4
+            switch first {
+            case let .plain(m):
+                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: m.config, randomSeed: 1), refiner: nil)
+            case let .collaborative(d, r, _):
+                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: d.config, randomSeed: 1),
+                              refiner: VARModel(config: r.config, randomSeed: 2))
+            }
+        }
+        let checkpoint = try Checkpoint(path: vaePath)
+        let vq = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint))
+        let bytes = VQVAE.weightBytes(checkpoint: checkpoint)
+        switch first {
+        case let .plain(m):
+            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: try VARModel.load(path: m.path, config: m.config), refiner: nil)
+        case let .collaborative(d, r, _):
+            let drafter = try VARModel.load(path: d.path, config: d.config)
+            let same = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
+            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: drafter,
+                          refiner: same ? drafter : try VARModel.load(path: r.path, config: r.config))
+        }
     }
 
     func run(_ context: CLIContext) throws {
         runtime.apply(context.console)
-        let engine = try Engine(pipeline: pipeline, vaePath: vaePath)
-        let n = engine.config.numClasses
-        let labels = (0..<batch).map { $0 % n }
-        let seeds = settings.seeds(count: batch)
-        var times: [Double] = []
-        for r in 0..<(warmup + repeats) {
-            let t0 = Date()
-            let out = try engine.generate(labels: labels, seeds: seeds, sampling: settings)
-            precondition(out.images.count == batch)     // keeps the result alive
-            if r >= warmup { times.append(Date().timeIntervalSince(t0)) }
+        if sgemm { return runSGEMM(context) }
+        let loadClock = Date()
+        let loaded = try load()
+        let loadSeconds = Date().timeIntervalSince(loadClock)
+        var results: [BenchResult] = []
+        for (pi, pipeline) in pipelines.enumerated() {
+            let accountant = MemoryAccountant()
+            accountant.charge(loaded.vqvaeBytes, to: .weights("vqvae"))
+            let refiner = loaded.refiner.flatMap { $0 === loaded.drafter ? nil : $0 }
+            if case .plain = pipeline {
+                accountant.charge(loaded.drafter.weightBytes, to: .weights("model"))
+            } else {
+                accountant.charge(loaded.drafter.weightBytes, to: .weights(refiner == nil ? "drafter+refiner" : "drafter"))
+                if let refiner { accountant.charge(refiner.weightBytes, to: .weights("refiner")) }
+            }
+            let prediction = Engine.predict(pipeline: pipeline, vqvae: loaded.vqvae.config,
+                                            vqvaeWeightBytes: loaded.vqvaeBytes,
+                                            vqvaeFileBytes: random == nil ? fileSize(vaePath) : 0,
+                                            moreSmooth: settings[pi].moreSmooth)
+            let engine = try Engine(pipeline: pipeline, vqvae: loaded.vqvae, vaePath: vaePath, drafter: loaded.drafter,
+                                    refiner: loaded.refiner, prediction: prediction, accountant: accountant)
+            for batch in batches {
+                accountant.resetPeaks()
+                let n = engine.config.numClasses
+                let labels = (0..<batch).map { $0 % n }
+                let seeds = settings[pi].seeds(count: batch)
+                var samples: [BenchSample] = []
+                for r in 0..<(warmup + repeats) {
+                    var sample = BenchSample()
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let out = try engine.generate(labels: labels, seeds: seeds, sampling: settings[pi]) { p in
+                        sample.record(p)
+                        return true
+                    }
+                    sample.total = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+                    sample.decode = engine.lastTimings.decode
+                    precondition(out.images.count == batch)     // keeps the result alive
+                    if r >= warmup { samples.append(sample) }
+                }
+                results.append(BenchResult(pipeline: pipeline, batch: batch, samples: samples,
+                                           patchSizes: engine.config.patchSizes,
+                                           accountedPeak: accountant.report.total.peak))
+            }
         }
-        let sorted = times.sorted()
-        let median = sorted[sorted.count / 2]
-        let mean = times.reduce(0, +) / Double(times.count)
-        let sd = (times.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, times.count - 1))).squareRoot()
-        let peak = ProcessMemory.current()?.peakResidentBytes ?? 0
+        let env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil)
+        let peakRSS = ProcessMemory.current()?.peakResidentBytes ?? 0
         if json {
             let record: [String: Any] = [
-                "models": pipeline.modelDescription, "draft_steps": pipeline.draftSteps ?? NSNull(), "batch": batch,
-                "repeats": repeats, "seconds_per_call_median": median, "seconds_per_call_sd": sd,
-                "seconds_per_image": median / Double(batch), "images_per_second": Double(batch) / median,
-                "blas_core": BLAS.coreName, "threads": BLAS.threadCount, "peak_rss_bytes": peak, "sampling": describe(settings),
+                "environment": env.json, "peak_rss_bytes": peakRSS, "repeats": repeats, "warmup": warmup,
+                "sampling": settings.map(describe), "runs": results.map(\.json),
             ]
             let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
             context.console.out(String(decoding: data, as: UTF8.self) + "\n")
         } else {
-            context.console.out("| models | batch | s/call (median ± sd) | s/image | images/s | BLAS core | threads | peak RSS |\n")
-            context.console.out("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
-            context.console.out(String(format: "| %@%@ | %d | %.3f ± %.3f | %.3f | %.2f | %@ | %d | %@ |\n",
-                                       pipeline.modelDescription, pipeline.draftSteps.map { " (N=\($0))" } ?? "", batch,
-                                       median, sd, median / Double(batch), Double(batch) / median, BLAS.coreName,
-                                       BLAS.threadCount, ByteSize.format(peak)))
+            context.console.out(env.markdown + "- sampling: \(settings.map(describe).joined(separator: "; "))\n"
+                                + "- \(warmup) warm-up + \(repeats) timed calls per row; medians over the timed calls; "
+                                + "spread = min–max of s/image\n- process peak RSS (whole run): \(ByteSize.format(peakRSS))\n\n")
+            context.console.out(BenchResult.summaryTable(results) + "\n" + BenchResult.scaleTable(results))
         }
+    }
+}
+
+extension BenchCommand {
+    /// The float32 arithmetic ceiling: sgemm of the shape of a large linear layer, medians of `repeats`.
+    func runSGEMM(_ context: CLIContext) {
+        let m = 2048, k = 1024, n = 4096
+        var a = [Float](repeating: 0, count: m * k), b = [Float](repeating: 0, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        for i in a.indices { a[i] = Float(i % 7) * 0.25 - 0.75 }
+        for i in b.indices { b[i] = Float(i % 5) * 0.25 - 0.5 }
+        var rates: [Double] = []
+        for r in 0..<(warmup + repeats) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            if r >= warmup { rates.append(2 * Double(m * n * k) / dt / 1e9) }
+        }
+        let env = BenchEnvironment.current(context, loadSeconds: 0, random: false)
+        if json {
+            let record: [String: Any] = ["environment": env.json, "sgemm_shape": [m, k, n],
+                                         "gflops_median": median(rates), "gflops_min": rates.min() ?? 0,
+                                         "gflops_max": rates.max() ?? 0]
+            if let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) {
+                context.console.out(String(decoding: data, as: UTF8.self) + "\n")
+            }
+        } else {
+            context.console.out(env.markdown + "\n| sgemm (m×k · k×n) | GFLOP/s median | min–max |\n| --- | --- | --- |\n"
+                                + String(format: "| %d×%d · %d×%d | %.1f | %.1f–%.1f |\n", m, k, k, n, median(rates),
+                                         rates.min() ?? 0, rates.max() ?? 0))
+        }
+    }
+}
+
+/// The timings of one call (seconds, whole batch).
+struct BenchSample {
+    var total = 0.0, decode = 0.0, sampling = 0.0
+    /// Transformer seconds by model role ("drafter", "refiner", or "model" for plain VAR).
+    var transformer: [String: Double] = [:]
+    /// Per scale: (role, transformer seconds, sampling seconds).
+    var scales: [(role: String, transformer: Double, sampling: Double)] = []
+
+    mutating func record(_ p: GenerationProgress) {
+        let role: String
+        switch p.stage {
+        case .generate: role = "model"
+        case .draft: role = "drafter"
+        case .refine: role = "refiner"
+        }
+        transformer[role, default: 0] += p.transformerSeconds
+        sampling += p.samplingSeconds
+        scales.append((role, p.transformerSeconds, p.samplingSeconds))
+    }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    guard !s.isEmpty else { return 0 }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// One row of the sweep: a pipeline (models, CoDe split) at one batch size.
+struct BenchResult {
+    var pipeline: Pipeline
+    var batch: Int
+    var samples: [BenchSample]
+    var patchSizes: [Int]
+    var accountedPeak: Int
+
+    var roles: [String] {
+        if case .collaborative = pipeline { return ["drafter", "refiner"] }
+        return ["model"]
+    }
+    var perImage: [Double] { samples.map { $0.total / Double(batch) } }
+    var secondsPerImage: Double { median(perImage) }
+    var imagesPerSecond: Double { median(samples.map { Double(batch) / $0.total }) }
+    var sd: Double {
+        let xs = perImage, m = xs.reduce(0, +) / Double(xs.count)
+        return (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(max(1, xs.count - 1))).squareRoot()
+    }
+    func transformer(_ role: String) -> Double { median(samples.map { ($0.transformer[role] ?? 0) / Double(batch) }) }
+    var sampling: Double { median(samples.map { $0.sampling / Double(batch) }) }
+    var decode: Double { median(samples.map { $0.decode / Double(batch) }) }
+    /// Per scale, medians over the repeats of the whole call's seconds.
+    var scaleRows: [(scale: Int, role: String, transformer: Double, sampling: Double)] {
+        guard let first = samples.first else { return [] }
+        return first.scales.indices.map { i in
+            (i, first.scales[i].role, median(samples.map { $0.scales[i].transformer }),
+             median(samples.map { $0.scales[i].sampling }))
+        }
+    }
+    var label: String {
+        pipeline.modelDescription + (pipeline.draftSteps.map { " N=\($0)" } ?? "")
+    }
+
+    var json: [String: Any] {
+        var t: [String: Any] = [:]
+        for r in roles { t[r] = transformer(r) }
+        return [
+            "models": pipeline.modelDescription, "draft_steps": pipeline.draftSteps ?? NSNull(), "batch": batch,
+            "seconds_per_image_median": secondsPerImage, "seconds_per_image_sd": sd,
+            "seconds_per_image_min": perImage.min() ?? 0, "seconds_per_image_max": perImage.max() ?? 0,
+            "images_per_second_median": imagesPerSecond,
+            "transformer_seconds_per_image": t, "sampling_seconds_per_image": sampling,
+            "decode_seconds_per_image": decode, "accounted_peak_bytes": accountedPeak,
+            "scales": scaleRows.map { ["scale": $0.scale, "pn": patchSizes[$0.scale], "model": $0.role,
+                                        "transformer_seconds_per_call": $0.transformer,
+                                        "sampling_seconds_per_call": $0.sampling] as [String: Any] },
+        ]
+    }
+
+    static func summaryTable(_ rs: [BenchResult]) -> String {
+        var s = "| models | batch | s/image (median) | spread (min–max, sd) | images/s | transformer s/image | "
+            + "sampling s/image | decode s/image | peak accounted |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        for r in rs {
+            let tr = r.roles.map { role in
+                String(format: "%.3f", r.transformer(role)) + (role == "model" ? "" : " (\(role))")
+            }.joined(separator: " + ")
+            s += String(format: "| %@ | %d | %.3f | %.3f–%.3f, %.3f | %.3f | %@ | %.3f | %.3f | %@ |\n",
+                        r.label, r.batch, r.secondsPerImage, r.perImage.min() ?? 0, r.perImage.max() ?? 0, r.sd,
+                        r.imagesPerSecond, tr, r.sampling, r.decode, ByteSize.format(r.accountedPeak))
+        }
+        return s
+    }
+
+    static func scaleTable(_ rs: [BenchResult]) -> String {
+        var s = "Per scale (seconds per call of the whole batch, medians):\n\n"
+            + "| models | batch | scale | pn | model | transformer s | sampling s |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        for r in rs {
+            for row in r.scaleRows {
+                s += String(format: "| %@ | %d | %d | %d | %@ | %.4f | %.4f |\n", r.label, r.batch, row.scale + 1,
+                            r.patchSizes[row.scale], row.role, row.transformer, row.sampling)
+            }
+        }
+        return s
+    }
+}
+
+/// What a benchmark ran on: commit, CPU, BLAS core and threads.
+struct BenchEnvironment {
+    var commit: String
+    var cpu: String
+    var blasCore: String
+    var blasThreads: Int
+    var workers: Int
+    var loadSeconds: Double
+    var random: Bool
+
+    static func current(_ context: CLIContext, loadSeconds: Double, random: Bool) -> BenchEnvironment {
+        BenchEnvironment(commit: gitCommit(near: context.executablePath), cpu: cpuModel(), blasCore: BLAS.coreName,
+                         blasThreads: BLAS.threadCount, workers: Parallel.workerCount, loadSeconds: loadSeconds,
+                         random: random)
+    }
+
+    /// `git describe --always --dirty` of the checkout holding the executable, else "unknown".
+    static func gitCommit(near executable: String) -> String {
+        let dir = URL(fileURLWithPath: executable).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: dir), FileManager.default.isExecutableFile(atPath: "/usr/bin/git")
+        else { return "unknown" }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        p.arguments = ["-C", dir, "describe", "--always", "--dirty"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return "unknown" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let s = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+    }
+
+    /// The "model name" line of /proc/cpuinfo, else "unknown".
+    static func cpuModel() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") { return line[line.index(after: colon)...].trimmed }
+        }
+        return "unknown"
+    }
+
+    var json: [String: Any] {
+        ["commit": commit, "cpu": cpu, "blas_core": blasCore, "blas_threads": blasThreads, "workers": workers,
+         "load_seconds": loadSeconds, "random_weights": random]
+    }
+
+    var markdown: String {
+        "- commit \(commit); CPU \(cpu); OpenBLAS core \(blasCore), \(blasThreads) BLAS threads, \(workers) workers\n"
+            + String(format: "- weights: %@; load %.1f s\n", random ? "random, official shapes" : "files", loadSeconds)
     }
 }

@@ -16,14 +16,11 @@ final class Engine {
     /// Loads every model (this is the slow part of start-up). `onLoad` is told each file before it is read.
     /// The accountant is charged with each model's weights, with the checkpoint pages while a file is being
     /// loaded, and (through the generator) with the KV arena, activations and work buffers.
-    init(pipeline: Pipeline, vaePath: String, accountant: MemoryAccountant = MemoryAccountant(),
-         moreSmooth: Bool = false, onLoad: (String) -> Void = { _ in }) throws {
-        self.pipeline = pipeline
-        self.vaePath = vaePath
-        self.accountant = accountant
-        prediction = try Engine.predict(pipeline: pipeline, vaePath: vaePath, moreSmooth: moreSmooth)
+    convenience init(pipeline: Pipeline, vaePath: String, accountant: MemoryAccountant = MemoryAccountant(),
+                     moreSmooth: Bool = false, onLoad: (String) -> Void = { _ in }) throws {
+        let prediction = try Engine.predict(pipeline: pipeline, vaePath: vaePath, moreSmooth: moreSmooth)
         onLoad(vaePath)
-        vqvae = try TokenizerLoader.load(vaePath, accountant: accountant)
+        let vqvae = try TokenizerLoader.load(vaePath, accountant: accountant)
         func load(_ m: ModelFile, role: String) throws -> VARModel {
             onLoad(m.path)
             let pages = fileSize(m.path)
@@ -35,15 +32,35 @@ final class Engine {
         }
         switch pipeline {
         case let .plain(m):
-            let g = try VARGenerator(model: try load(m, role: "model"), tokenizer: vqvae.quantizer)
-            g.account(to: accountant)
-            generator = .plain(g)
-        case let .collaborative(d, r, n):
+            try self.init(pipeline: pipeline, vqvae: vqvae, vaePath: vaePath, drafter: try load(m, role: "model"),
+                          refiner: nil, prediction: prediction, accountant: accountant)
+        case let .collaborative(d, r, _):
             let same = Engine.sameFile(d, r)
             let drafter = try load(d, role: same ? "drafter+refiner" : "drafter")
             // The same file as drafter and refiner is one model (CoDe then hands its cache over).
             let refiner = same ? drafter : try load(r, role: "refiner")
-            let g = try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: vqvae.quantizer, draftSteps: n)
+            try self.init(pipeline: pipeline, vqvae: vqvae, vaePath: vaePath, drafter: drafter, refiner: refiner,
+                          prediction: prediction, accountant: accountant)
+        }
+    }
+
+    /// An engine over models already built (e.g. random weights of official shapes for `bench --random`).
+    /// The caller has charged the models' weights to `accountant`; the generator's buffers are charged here.
+    init(pipeline: Pipeline, vqvae: VQVAE, vaePath: String, drafter: VARModel, refiner: VARModel?,
+         prediction: MemoryPrediction, accountant: MemoryAccountant = MemoryAccountant()) throws {
+        self.pipeline = pipeline
+        self.vqvae = vqvae
+        self.vaePath = vaePath
+        self.accountant = accountant
+        self.prediction = prediction
+        switch pipeline {
+        case .plain:
+            let g = try VARGenerator(model: drafter, tokenizer: vqvae.quantizer)
+            g.account(to: accountant)
+            generator = .plain(g)
+        case let .collaborative(_, _, n):
+            let g = try CoDeGenerator(drafter: drafter, refiner: refiner ?? drafter, tokenizer: vqvae.quantizer,
+                                      draftSteps: n)
             g.account(to: accountant)
             generator = .collaborative(g)
         }
@@ -56,7 +73,15 @@ final class Engine {
     /// The run's memory from the configurations and file sizes alone (reads only the VQVAE's tensor index).
     static func predict(pipeline: Pipeline, vaePath: String, moreSmooth: Bool) throws -> MemoryPrediction {
         let checkpoint = try Checkpoint(path: vaePath)
-        let vqConfig = try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint)
+        return predict(pipeline: pipeline, vqvae: try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint),
+                       vqvaeWeightBytes: VQVAE.weightBytes(checkpoint: checkpoint), vqvaeFileBytes: fileSize(vaePath),
+                       moreSmooth: moreSmooth)
+    }
+
+    /// The prediction for a VQVAE described by its configuration and sizes (model files that do not exist,
+    /// such as `bench --random`'s labels, count 0 bytes of pages).
+    static func predict(pipeline: Pipeline, vqvae: VQVAEConfig, vqvaeWeightBytes: Int, vqvaeFileBytes: Int,
+                        moreSmooth: Bool) -> MemoryPrediction {
         let models: [MemoryPrediction.Model]
         var draftSteps: Int?
         switch pipeline {
@@ -69,9 +94,8 @@ final class Engine {
                 : [.init(role: "drafter", config: d.config, fileBytes: fileSize(d.path)),
                    .init(role: "refiner", config: r.config, fileBytes: fileSize(r.path))]
         }
-        return MemoryPrediction(vqvae: vqConfig, vqvaeWeightBytes: VQVAE.weightBytes(checkpoint: checkpoint),
-                                vqvaeFileBytes: fileSize(vaePath), models: models, draftSteps: draftSteps,
-                                moreSmooth: moreSmooth)
+        return MemoryPrediction(vqvae: vqvae, vqvaeWeightBytes: vqvaeWeightBytes, vqvaeFileBytes: vqvaeFileBytes,
+                                models: models, draftSteps: draftSteps, moreSmooth: moreSmooth)
     }
 
     var config: VARConfig { pipeline.primary.config }

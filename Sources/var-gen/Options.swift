@@ -10,9 +10,12 @@ struct OptionSpec {
     var help: String
     /// Shown as "(default: …)" in the help; nil for none.
     var defaultDescription: String? = nil
+    /// A one-letter alias spelled `-x` (e.g. "r" for `-r` = `--repeats`); nil for none.
+    var short: Character? = nil
 
-    static func value(_ name: String, _ placeholder: String, _ help: String, default d: String? = nil) -> OptionSpec {
-        OptionSpec(name: name, kind: .value(placeholder: placeholder), help: help, defaultDescription: d)
+    static func value(_ name: String, _ placeholder: String, _ help: String, default d: String? = nil,
+                      short: Character? = nil) -> OptionSpec {
+        OptionSpec(name: name, kind: .value(placeholder: placeholder), help: help, defaultDescription: d, short: short)
     }
 
     static func flag(_ name: String, _ help: String) -> OptionSpec {
@@ -92,10 +95,14 @@ enum OptionParser {
             }
             if arg == "--" { optionsEnded = true; continue }
             if arg == "--help" || arg == "-h" { out.helpRequested = true; continue }
-            guard arg.hasPrefix("--") else {
+            var name: String
+            if arg.hasPrefix("--") {
+                name = String(arg.dropFirst(2))
+            } else if arg.count == 2, let spec = specs.first(where: { $0.short == arg.last }) {
+                name = spec.name
+            } else {
                 throw UsageError("unknown option '\(arg)'; options are spelled --name (see --help)")
             }
-            var name = String(arg.dropFirst(2))
             var inline: String?
             if let eq = name.firstIndex(of: "=") {
                 inline = String(name[name.index(after: eq)...])
@@ -168,7 +175,7 @@ enum OptionParser {
             let left: String
             switch s.kind {
             case .flag: left = "--\(s.name)"
-            case .value(let p): left = "--\(s.name) \(p)"
+            case .value(let p): left = (s.short.map { "-\($0), " } ?? "") + "--\(s.name) \(p)"
             }
             return (left, s.help + (s.defaultDescription.map { " (default: \($0))" } ?? ""))
         }

@@ -105,7 +105,9 @@ public final class CoDeGenerator {
             runner.step(session: session, scale: si)
             if let v = runner.nextInput { parts.append(v) }
             if let progress, !progress(GenerationProgress(stage: .draft, scale: si, scaleCount: c.scaleCount,
-                                                          tokensDone: ends[si], tokenCount: c.tokenCount)) {
+                                                          tokensDone: ends[si], tokenCount: c.tokenCount,
+                                                          transformerSeconds: runner.lastTransformerSeconds,
+                                                          samplingSeconds: runner.lastSamplingSeconds)) {
                 throw GenerationError.cancelled
             }
         }
@@ -147,16 +149,20 @@ public final class CoDeGenerator {
             for si in 0..<N { runner.skipRandomNumbers(scale: si) }
             // One block-causal prefill over P = end_N positions; logits only for scale N.
             let P = ends[N]
+            let clock = Stopwatch()
             draft.hub.data.withUnsafeBufferPointer {
                 session.embed(latents: $0.baseAddress, inputBatch: B, p0: 0, n: P)
             }
             let logits = session.forward(n: P, logitsFrom: c.scaleBegins[N])
+            runner.lastTransformerSeconds = clock.seconds
             runner.finish(scale: N, logits: logits)
         }
         for si in N..<S {
             if si > N { runner.step(session: session, scale: si) }
             if let progress, !progress(GenerationProgress(stage: .refine, scale: si, scaleCount: S,
-                                                          tokensDone: ends[si], tokenCount: c.tokenCount)) {
+                                                          tokensDone: ends[si], tokenCount: c.tokenCount,
+                                                          transformerSeconds: runner.lastTransformerSeconds,
+                                                          samplingSeconds: runner.lastSamplingSeconds)) {
                 throw GenerationError.cancelled
             }
         }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// What a generation call returns: the token pyramid and the cumulative latent.
 public struct GenerationResult: Sendable {
     /// Per scale si, `(B, pn_si²)` token indices flattened row-major (image-major, then raster order).
@@ -34,6 +36,19 @@ public struct GenerationProgress: Sendable, Equatable {
     public var tokensDone: Int
     /// Total tokens per image L.
     public var tokenCount: Int
+    /// Wall seconds of this scale's transformer work (embedding, all blocks, head; for the first refined
+    /// scale of CoDe also the refiner's prefill of the drafted positions). Measured, never printed.
+    public var transformerSeconds: Double = 0
+    /// Wall seconds of this scale's sampling work (CFG mix, top-k/top-p, draws, codeword embedding, f̂ and
+    /// next-input update).
+    public var samplingSeconds: Double = 0
+}
+
+/// A monotonic wall clock for the timing fields of `GenerationProgress`.
+@usableFromInline
+struct Stopwatch {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var seconds: Double { Double(DispatchTime.now().uptimeNanoseconds &- start) * 1e-9 }
 }
 
 /// Called after every scale; return `false` to cancel the call (it then throws `GenerationError.cancelled`).

@@ -15,6 +15,8 @@ final class ScaleRunner {
     var tokens: [[Int32]] = []
     /// `(B, pn_{si+1}², Cvae)` input of the next scale, after a scale < S−1 finished.
     var nextInput: Tensor?
+    /// Seconds of the last `step`'s transformer forward and of the last `finish`.
+    var lastTransformerSeconds = 0.0, lastSamplingSeconds = 0.0
     private let guided = ScratchBuffer()
     private let weights = ScratchBuffer()
 
@@ -46,6 +48,7 @@ final class ScaleRunner {
     /// `finish`.
     func step(session: VARSession, scale si: Int) {
         let pn = tokenizer.patchSizes[si]
+        let clock = Stopwatch()
         if si == 0 {
             session.embed(latents: nil, inputBatch: batch, p0: 0, n: 1)
         } else {
@@ -55,11 +58,14 @@ final class ScaleRunner {
             }
         }
         let logits = session.forward(n: pn * pn)
+        lastTransformerSeconds = clock.seconds
         finish(scale: si, logits: logits)
     }
 
     /// Scale si from its logits `(2B, pn², V)` (conditional rows first).
     func finish(scale si: Int, logits: UnsafePointer<Float>) {
+        let clock = Stopwatch()
+        defer { lastSamplingSeconds = clock.seconds }
         let pn = tokenizer.patchSizes[si], n = pn * pn, V = tokenizer.vocabSize, B = batch
         let Cv = tokenizer.latentChannels, S = scaleCount
         // CFG in float32 (spec §6.1 step 4.2): ℓ = (1+t)·ℓ_c − t·ℓ_u.

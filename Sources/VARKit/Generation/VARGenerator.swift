@@ -61,7 +61,9 @@ public final class VARGenerator {
         for si in 0..<c.scaleCount {
             runner.step(session: session, scale: si)
             if let progress, !progress(GenerationProgress(stage: .generate, scale: si, scaleCount: c.scaleCount,
-                                                          tokensDone: ends[si], tokenCount: c.tokenCount)) {
+                                                          tokensDone: ends[si], tokenCount: c.tokenCount,
+                                                          transformerSeconds: runner.lastTransformerSeconds,
+                                                          samplingSeconds: runner.lastSamplingSeconds)) {
                 throw GenerationError.cancelled
             }
         }

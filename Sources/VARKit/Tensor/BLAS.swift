@@ -1,10 +1,51 @@
 import COpenBLAS
+import Foundation
 
 /// Matrix products through OpenBLAS. All matrices are row-major.
+///
+/// Threading on a shared 2-core machine (docs/performance.md, "oversubscription"): OpenBLAS splits every large
+/// enough sgemm statically between its threads, and after each call its workers spin (`sched_yield`) for
+/// `2^OPENBLAS_THREAD_TIMEOUT` cycles (default 2^28, ~0.1 s) waiting for the next job. Next to another busy
+/// process, or next to the engine's own `Parallel` loops, those spinning workers steal the cores and every
+/// threaded call waits for a descheduled worker: the tiny model ran 10x slower with 2 threads than with 1.
+/// So (1) products below `parallelFlops` run on one thread, and (2) unless the user set
+/// `OPENBLAS_THREAD_TIMEOUT`, idle workers are made to sleep almost at once (timeout 2^4 cycles).
 public enum BLAS {
+    /// Products with fewer FLOPs (2·m·n·k) than this run single-threaded: the hand-off costs more than it saves.
+    nonisolated(unsafe) public static var parallelFlops = 1 << 24
+
+    /// Threads asked for (`setThreadCount`, else OpenBLAS's default); nil until first needed.
+    nonisolated(unsafe) static var requested: Int?
+    /// The thread count OpenBLAS is currently set to.
+    nonisolated(unsafe) static var active = 0
+
+    /// Once per process: lower the idle workers' spin time unless the user chose one.
+    static let configured: Bool = {
+        // Remember the default thread count before anything sets OpenBLAS to one thread.
+        if requested == nil { requested = Int(openblas_get_num_threads()) }
+        if ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
+            setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0)
+            openblas_read_env()
+            _ = blas_thread_shutdown_()
+        }
+        return true
+    }()
+
+    /// Sets OpenBLAS to `n` threads if it is not already (called from the thread that runs the BLAS calls).
+    static func use(threads n: Int) {
+        _ = configured
+        if active != n { openblas_set_num_threads(Int32(n)); active = n }
+    }
+
+    /// The thread count for a product of `flops` FLOPs.
+    static func threads(forFlops flops: Int) -> Int {
+        _ = configured
+        let all = requested ?? 1
+        return flops >= parallelFlops ? all : 1
+    }
+
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, with `op` the optional transpose.
     /// `lda`, `ldb`, `ldc` are the row strides of the matrices *as stored*.
-    @inlinable
     public static func gemm(transA: Bool = false, transB: Bool = false,
                             m: Int, n: Int, k: Int,
                             alpha: Float = 1,
@@ -13,11 +54,22 @@ public enum BLAS {
                             beta: Float = 0,
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
+        use(threads: threads(forFlops: 2 * m * n * k))
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha,
                     a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// `gemm` without any thread-count change, for calls made from inside a `Parallel` region (the caller sets
+    /// one thread first with `use(threads: 1)` on its own thread).
+    static func gemmInRegion(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
     }
 
     /// The name of the OpenBLAS kernel family in use (e.g. "SkylakeX"; "Prescott" means slow, see performance.md).
@@ -26,9 +78,13 @@ public enum BLAS {
         return String(cString: p)
     }
 
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// Threads large products use (small ones use one, see `parallelFlops`).
+    public static var threadCount: Int { threads(forFlops: .max) }
 
-    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static func setThreadCount(_ n: Int) {
+        requested = max(1, n)
+        use(threads: max(1, n))
+    }
 }
 
 extension Tensor {

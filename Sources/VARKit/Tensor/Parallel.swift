@@ -20,4 +20,18 @@ public enum Parallel {
             }
         }
     }
+
+    /// Like `forEach`, with at most `maxChunks` chunks and each chunk's index (`0..<maxChunks`), e.g. to give
+    /// every chunk its own slice of a scratch buffer.
+    public static func forEachChunk(_ count: Int, grain: Int, maxChunks: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = min(workerCount, maxChunks, max(1, count / max(grain, 1)))
+        if chunks <= 1 { body(0, 0..<count); return }
+        let per = (count + chunks - 1) / chunks
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
+                let lo = i * per, hi = min(count, lo + per)
+                if lo < hi { body(i, lo..<hi) }
+            }
+        }
+    }
 }

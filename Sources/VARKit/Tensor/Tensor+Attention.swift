@@ -14,10 +14,12 @@ enum CachedAttention {
     /// - `qkv`: (rows, n, 3C), modified: q and k are L2-normalised per head, q multiplied by `scaleMul[h]`.
     /// - Normalised k and v are appended to `cache` at `[p0, p0 + n)` for `block`.
     /// - `out`: (rows, n, C), heads concatenated head-major.
-    /// - `scores`: scratch of at least `maxGroup · maxKeyEnd` floats.
+    /// - `scores`: scratch of `slots` slices of `maxGroup · maxKeyEnd` floats each; with several slots the
+    ///   (row, head) pairs run in parallel, one slice per chunk (each product single-threaded).
     static func forward(qkv: UnsafeMutablePointer<Float>, n: Int, p0: Int, groups: [QueryGroup],
                         scaleMul: [Float], cache: KVCache, block: Int,
-                        scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+                        scores: UnsafeMutablePointer<Float>, slots: Int = 1,
+                        out: UnsafeMutablePointer<Float>) {
         let rows = cache.rows, H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
         // 1. Normalise q (× per-head temperature) and k; copy k, v into the cache.
         Parallel.forEach(rows * n, grain: max(1, 8192 / max(C3, 1))) { range in
@@ -33,20 +35,26 @@ enum CachedAttention {
                 }
             }
         }
-        // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1).
-        for r in 0..<rows {
-            for h in 0..<H {
+        // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1). The pairs are independent:
+        // split them over the workers (each product is small; threading inside BLAS costs more than it saves).
+        let slice = (groups.map { $0.end - $0.start }.max() ?? 0) * (groups.map(\.keyEnd).max() ?? 0)
+        let flopsPerPair = groups.reduce(0) { $0 + 4 * ($1.end - $1.start) * $1.keyEnd * hd }
+        BLAS.use(threads: 1)
+        Parallel.forEachChunk(rows * H, grain: max(1, (1 << 21) / max(flopsPerPair, 1)), maxChunks: slots) { chunk, range in
+            let s = scores + chunk * slice
+            for rh in range {
+                let r = rh / H, h = rh % H
                 let kPtr = cache.keys(block: block, row: r, head: h)
                 let vPtr = cache.values(block: block, row: r, head: h)
                 for g in groups {
                     let m = g.end - g.start
                     if m == 0 { continue }
                     let q = qkv + (r * n + g.start) * C3 + h * hd
-                    BLAS.gemm(transB: true, m: m, n: g.keyEnd, k: hd,
-                              a: q, lda: C3, b: kPtr, ldb: hd, c: scores, ldc: g.keyEnd)
-                    Elementwise.softmaxRows(scores, rows: m, count: g.keyEnd, ld: g.keyEnd)
-                    BLAS.gemm(m: m, n: hd, k: g.keyEnd, a: scores, lda: g.keyEnd, b: vPtr, ldb: hd,
-                              c: out + (r * n + g.start) * C + h * hd, ldc: C)
+                    BLAS.gemmInRegion(transB: true, m: m, n: g.keyEnd, k: hd,
+                                      a: q, lda: C3, b: kPtr, ldb: hd, c: s, ldc: g.keyEnd)
+                    Elementwise.softmaxRows(s, rows: m, count: g.keyEnd, ld: g.keyEnd)
+                    BLAS.gemmInRegion(m: m, n: hd, k: g.keyEnd, a: s, lda: g.keyEnd, b: vPtr, ldb: hd,
+                                      c: out + (r * n + g.start) * C + h * hd, ldc: C)
                 }
             }
         }

@@ -120,10 +120,10 @@ public final class VARModel {
     }
 
     /// Work-buffer bytes of one forward over `positions` positions of `rows` rows (activations, qkv,
-    /// FFN hidden, attention scores for keys up to `keys`, logits for `logitRows` rows).
+    /// FFN hidden, attention scores for keys up to `keys` (one slice per worker), logits for `logitRows` rows).
     public func workspaceBytes(rows: Int, positions n: Int, keys: Int, logitRows: Int) -> Int {
         let C = config.width
-        let floats = rows * n * (3 * C + 3 * C + config.mlpHidden) + n * keys + logitRows * config.vocabSize
+        let floats = rows * n * (3 * C + 3 * C + config.mlpHidden) + Parallel.workerCount * n * keys + logitRows * config.vocabSize
         return floats * MemoryLayout<Float>.stride
     }
 

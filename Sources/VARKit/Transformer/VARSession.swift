@@ -35,11 +35,12 @@ public final class VARWorkspace {
         public init() {}
 
         /// One forward of `rows` rows over `n` new positions ending at key position `keys`, with the largest
-        /// block-causal query group `group` and logits for `logitPositions` positions per row.
+        /// block-causal query group `group` and logits for `logitPositions` positions per row. Attention keeps
+        /// one score slice per worker (`Parallel.workerCount`).
         public mutating func forward(_ c: VARConfig, rows: Int, n: Int, keys: Int, group: Int, logitPositions: Int) {
             let R = rows * n, C = c.width
             x = max(x, R * C); y = max(y, R * C); qkv = max(qkv, R * 3 * C); attn = max(attn, R * C)
-            hidden = max(hidden, R * c.mlpHidden); scores = max(scores, group * keys)
+            hidden = max(hidden, R * c.mlpHidden); scores = max(scores, Parallel.workerCount * group * keys)
             logits = max(logits, rows * logitPositions * c.vocabSize)
         }
 
@@ -182,7 +183,8 @@ public final class VARSession {
         let y = ws.y.reserve(R * C), qkv = ws.qkv.reserve(R * 3 * C), attn = ws.attn.reserve(R * C)
         let hidden = ws.hidden.reserve(R * c.mlpHidden)
         let maxGroup = groups.map { $0.end - $0.start }.max() ?? 0
-        let scores = ws.scores.reserve(maxGroup * p1)
+        let slots = Parallel.workerCount
+        let scores = ws.scores.reserve(slots * maxGroup * p1)
         for (bi, blk) in model.blocks.enumerated() {
             ada[bi].withUnsafeBufferPointer { aBuf in
                 guard let a = aBuf.baseAddress else { return }
@@ -191,7 +193,7 @@ public final class VARSession {
                                               shift: a + 4 * C, modStride: 6 * C, into: y)
                 VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv)
                 CachedAttention.forward(qkv: qkv, n: n, p0: p0, groups: groups, scaleMul: blk.scaleMul,
-                                        cache: cache, block: bi, scores: scores, out: attn)
+                                        cache: cache, block: bi, scores: scores, slots: slots, out: attn)
                 VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y)
                 Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C)
                 Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 3 * C,

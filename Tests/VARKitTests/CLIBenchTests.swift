@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import VARKit
+@testable import var_gen
+
+@Suite("CLI: bench flags, sweeps and report")
+struct CLIBenchTests {
+    func parse(_ args: [String]) throws -> BenchCommand {
+        let p = try OptionParser.parse(args, specs: BenchCommand.options)
+        let context = CLIContext(console: Console.capturing().0, environment: ["VARGEN_WEIGHTS": TinyWeights.directory],
+                                 currentDirectory: NSTemporaryDirectory(), executablePath: "/nonexistent/var-gen")
+        return try BenchCommand(p, context: context)
+    }
+
+    @Test func sweepsRandomAndShortRepeats() throws {
+        let b = try parse(["--batch", "1,8", "-r", "5", "--warmup", "0", "--random", "d30,d16", "--draft-steps", "8,6", "--json"])
+        #expect(b.batches == [1, 8] && b.repeats == 5 && b.warmup == 0 && b.json)
+        #expect(b.random == [30, 16] && b.draftSteps == [8, 6])
+        let plain = try parse(["--random", "D16"])
+        #expect(plain.random == [16] && plain.draftSteps == [nil] && plain.batches == [1] && plain.repeats == 3)
+        #expect(try parse(["--repeats", "2"]).repeats == 2)
+        #expect(try BenchCommand.parseRandom("d30, d16") == [30, 16])
+    }
+
+    /// Random pipelines: official shapes, CoDe split checked, CoDe uses the official CoDe sampling defaults.
+    @Test func randomPipelines() throws {
+        guard case let .plain(m) = try BenchCommand.randomPipeline([16], draftSteps: nil) else { Issue.record("not plain"); return }
+        #expect(m.config.width == 1024 && m.config.depth == 16 && m.name == "random-d16")
+        guard case let .collaborative(d, r, n) = try BenchCommand.randomPipeline([30, 16], draftSteps: 6) else {
+            Issue.record("not CoDe"); return
+        }
+        #expect(d.config.depth == 30 && r.config.depth == 16 && n == 6 && d.config.sampling == nil)
+        #expect(throws: UsageError.self) { try BenchCommand.randomPipeline([30, 16], draftSteps: 10) }
+    }
+
+    @Test(arguments: [
+        (["--batch", "1,0"], "--batch: got '0'; expected batch sizes ≥ 1"),
+        (["--batch", "1,x"], "--batch: got '1,x'; expected an integer or a comma-separated list"),
+        (["-r", "0"], "--repeats: got '0'; expected a count ≥ 1"),
+        (["--warmup", "-1"], "--warmup: got '-1'; expected a count ≥ 0"),
+        (["--random", "16"], "--random: got '16'; expected one or two official depths such as d16 or d30,d16"),
+        (["--random", "d30,d16,d8"], "--random: got 'd30,d16,d8'; expected one or two official depths"),
+        (["--random", "d16", "--model", "m.pth"], "--random cannot be combined with --model"),
+        (["--random", "d16", "--vae", "v.pth"], "--random cannot be combined with --vae"),
+        (["--random", "d16", "--draft-steps", "8"], "--draft-steps needs a drafter and a refiner"),
+        (["--draft-steps", "2,5"], "--draft-steps: got 5; expected 1…3"),
+        (["-q", "1"], "unknown option '-q'"),
+    ] as [([String], String)])
+    func invalidFlagsExitWith2(arguments: [String], message: String) {
+        let r = runCLI(["bench"] + arguments)
+        #expect(r.code == 2)
+        #expect(r.err.contains(message), "stderr: \(r.err)")
+        #expect(r.out.isEmpty)
+    }
+
+    @Test func helpShowsShortAlias() {
+        let r = runCLI(["bench", "--help"])
+        #expect(r.code == 0 && r.out.contains("-r, --repeats R") && r.out.contains("--random dA[,dB]"))
+    }
+
+    /// One small sweep on the tiny shipped models: every row, split and environment field present and consistent.
+    @Test func endToEndOnTinyModels() throws {
+        let r = runCLI(["bench", "--batch", "1,2", "--draft-steps", "2,3", "-r", "2", "--warmup", "0", "--json",
+                        "--threads", "1"])
+        #expect(r.code == 0, "stderr: \(r.err)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let env = try #require(record["environment"] as? [String: Any])
+        #expect(env["blas_core"] as? String == BLAS.coreName && env["blas_threads"] as? Int == 1)
+        #expect((env["cpu"] as? String)?.isEmpty == false && env["commit"] as? String != nil)
+        #expect((record["peak_rss_bytes"] as? Int ?? 0) > 0)
+        let runs = try #require(record["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["batch"] as? Int } == [1, 2, 1, 2])
+        #expect(runs.map { $0["draft_steps"] as? Int } == [2, 2, 3, 3])
+        for run in runs {
+            let s = run["seconds_per_image_median"] as? Double ?? 0
+            let t = try #require(run["transformer_seconds_per_image"] as? [String: Double])
+            #expect(Set(t.keys) == ["drafter", "refiner"] && t.values.allSatisfy { $0 > 0 })
+            let parts = t.values.reduce(0, +) + (run["sampling_seconds_per_image"] as? Double ?? 0)
+                + (run["decode_seconds_per_image"] as? Double ?? 0)
+            #expect(s > 0 && parts > 0 && parts <= s * 1.05, "parts \(parts) vs total \(s)")
+            let scales = try #require(run["scales"] as? [[String: Any]])
+            #expect(scales.map { $0["pn"] as? Int } == [1, 2, 3, 4])
+            #expect((run["accounted_peak_bytes"] as? Int ?? 0) > 0)
+        }
+        #expect(runs[0]["scales"].flatMap { ($0 as? [[String: Any]])?.map { $0["model"] as? String } }
+                == ["drafter", "drafter", "refiner", "refiner"])
+        // Markdown by default: the summary and the per-scale table.
+        let md = runCLI(["bench", "-r", "1", "--warmup", "0"])
+        #expect(md.code == 0 && md.out.contains("| models | batch | s/image (median)") && md.out.contains("| scale | pn |"))
+        #expect(md.out.contains("OpenBLAS core \(BLAS.coreName)"))
+    }
+}
