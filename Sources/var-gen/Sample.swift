@@ -11,7 +11,8 @@ struct SampleCommand: Command {
     static let name = "sample"
     static let summary = "Sample N images per class into DIR/{class}_{k}.png (resumable, shardable)."
     static let usage = "--output DIR [--per-class N] [--classes all|0-9|list] [--shard i/n] [options]"
-    static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
+    static let options: [OptionSpec] = ModelOptions.specs
+        + SamplingOptions.specs(seedHelp: "Base seed; image k of class c uses (seed + c·1000003 + k) mod 2³².") + [
         .value("output", "DIR", "Directory for the PNGs (created if missing)."),
         .value("per-class", "N", "Images per class.", default: "50"),
         .value("classes", "LIST", "Classes: 'all', a range a-b, ids or names, comma-separated.", default: "all"),

@@ -3,14 +3,17 @@ import VARKit
 /// Sampling flags shared by generate, sample and edit (spec §6). Unset flags take the model JSON's
 /// `sampling` defaults, else the official settings (VAR demo; CoDe inference script for CoDe).
 struct SamplingOptions {
-    static let specs: [OptionSpec] = [
-        .value("seed", "N", "Base seed; image i uses seed+i (its own generator).", default: "0"),
+    static let specs: [OptionSpec] = specs(seedHelp: "Base seed; image i uses seed+i (its own generator).")
+
+    /// The flags, with the command's own description of how `--seed` maps to images.
+    static func specs(seedHelp: String) -> [OptionSpec] { [
+        .value("seed", "N", seedHelp, default: "0"),
         .value("cfg", "X", "Classifier-free guidance strength, ≥ 0.", default: "model JSON, else 4"),
         .value("top-k", "K[,K…]", "Top-k, 0 = off, ≤ V; one value or one per scale.", default: "model JSON, else 900 (CoDe 600)"),
         .value("top-p", "P", "Top-p in [0, 1], 0 = off.", default: "model JSON, else 0.95"),
         .value("temp", "T[,T…]", "Temperature > 0; one value or one per scale.", default: "model JSON, else 1 (CoDe 1.1×7, 1.0…)"),
         .flag("smooth", "Gumbel-softmax codeword mixing (more_smooth, spec §6.4)."),
-    ]
+    ] }
 
     var seed: UInt64 = 0
     var cfg: Double?
@@ -48,10 +51,13 @@ struct SamplingOptions {
         let c = pipeline.primary.config
         let S = c.scaleCount, V = c.vocabSize
         var base: SamplingConfig
-        if let d = c.sampling {
-            base = SamplingConfig(defaults: d)
-        } else if case .collaborative = pipeline {
+        // An official checkpoint without a JSON carries the VAR demo's settings; CoDe runs of it take the
+        // CoDe script's (top-k 600, temperature 1.1 on the first seven scales).
+        let inferredOfficial = c.numClasses == 1000 && c.sampling == VARConfig.official(depth: c.depth).sampling
+        if case .collaborative = pipeline, c.sampling == nil || inferredOfficial {
             base = .codeOfficial
+        } else if let d = c.sampling {
+            base = SamplingConfig(defaults: d)
         } else {
             base = SamplingConfig()
         }
