@@ -10,18 +10,7 @@ import Testing
 ///  swift test -c release -Xswiftc -enable-testing --filter CheckpointFuzz`
 /// (`VARGEN_FUZZ_SAVE` keeps the current input on disk, so a crash leaves its reproducer behind.)
 @Suite struct CheckpointFuzzTests {
-    /// SplitMix64: tiny, seedable, good enough to drive mutations.
-    struct RNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
+    typealias RNG = SplitMix64
 
     struct Seed { var name: String; var bytes: [UInt8]; var hot: Range<Int> }
 
@@ -80,7 +69,7 @@ import Testing
     @Test func mutatedCheckpointsLoadOrThrow() throws {
         let env = ProcessInfo.processInfo.environment
         let iterations = env["VARGEN_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 3000
-        var rng = RNG(state: env["VARGEN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_126)
+        var rng = RNG(seed: env["VARGEN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_126)
         let savePath = env["VARGEN_FUZZ_SAVE"]
         let seeds = Self.seeds()
         for s in seeds { _ = try Checkpoint(bytes: s.bytes, name: s.name) }  // the seeds themselves are valid

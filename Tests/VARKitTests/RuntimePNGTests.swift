@@ -97,19 +97,6 @@ struct RuntimePNGTests {
     }
 }
 
-/// Deterministic test randomness.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A PNG assembled by hand (zlib "stored" blocks), to test colour types the writer never produces.
 /// `rows` are the filtered scanlines (filter byte 0 first).
 func handmadePNG(width: Int, height: Int, colourType: UInt8, bitDepth: UInt8, rows: [[UInt8]]) -> [UInt8] {

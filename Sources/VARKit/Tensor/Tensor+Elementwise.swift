@@ -75,28 +75,9 @@ public enum Elementwise {
         return 0.5 * v * (1 + t)
     }
 
-    /// `e^x` for eight lanes, relative error ≤ 2e-7 (the Cephes polynomial of `FastMath.exp`, with the input
-    /// clamp written as lane selects so that it inlines).
+    /// `e^x` for eight lanes, relative error ≤ 2e-7 (`FastMath.exp`).
     @inline(__always)
-    public static func exp(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        var x = v.replacing(with: 88, where: v .> 88)
-        x = x.replacing(with: -87, where: x .< -87)
-        let magic = SIMD8<Float>(repeating: 12_582_912)
-        let t = x * 1.442_695_040_888_963_4 + magic
-        let n = t - magic
-        var r = x - n * 0.693_359_375
-        r = r - n * -2.121_944_400_546_905_8e-4
-        let r2 = r * r
-        var p = SIMD8<Float>(repeating: 1.987_569_150_0e-4)
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        p = p * r2 + r + 1
-        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        return p * unsafeBitCast((ni &+ 127) &<< 23, to: SIMD8<Float>.self)
-    }
+    public static func exp(_ v: SIMD8<Float>) -> SIMD8<Float> { FastMath.exp(v) }
 
     /// `silu(x) = x·σ(x)` into `out`.
     public static func silu(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
