@@ -226,33 +226,36 @@ public final class VARSession {
 
     // MARK: helpers
 
-    /// `out (rows, out) = x (rows, in) · Wᵀ + bias` (few rows: `SmallGEMM`, otherwise BLAS).
-    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ bias: Tensor,
+    /// `out (rows, out) = x (rows, in) · Wᵀ + bias`. float32 weights: `SmallGEMM` for few rows, else BLAS;
+    /// float16 weights: `HalfGEMM`.
+    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: LinearWeight, _ bias: Tensor,
                        into out: UnsafeMutablePointer<Float>) {
-        let outF = w.shape[0], inF = w.shape[1]
-        if rows <= SmallGEMM.maxRows {
-            w.data.withUnsafeBufferPointer { wb in
-                bias.data.withUnsafeBufferPointer { bb in
+        let outF = w.outFeatures, inF = w.inFeatures
+        bias.data.withUnsafeBufferPointer { bb in
+            guard let bp = bb.baseAddress else { return }
+            switch w.storage {
+            case let .float16(h):
+                h.withUnsafeBufferPointer { wb in
                     guard let wp = wb.baseAddress else { return }
-                    SmallGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF,
-                                     bias: bb.baseAddress, into: out)
+                    HalfGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out)
+                }
+            case let .float32(f):
+                f.withUnsafeBufferPointer { wb in
+                    guard let wp = wb.baseAddress else { return }
+                    if rows <= SmallGEMM.maxRows {
+                        SmallGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out)
+                        return
+                    }
+                    for r in 0..<rows { (out + r * outF).update(from: bp, count: outF) }
+                    BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: wp, ldb: inF, beta: 1,
+                              c: out, ldc: outF)
                 }
             }
-            return
-        }
-        bias.data.withUnsafeBufferPointer { b in
-            guard let bp = b.baseAddress else { return }
-            for r in 0..<rows { (out + r * outF).update(from: bp, count: outF) }
-        }
-        w.data.withUnsafeBufferPointer { wb in
-            guard let wp = wb.baseAddress else { return }
-            BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: wp, ldb: inF, beta: 1,
-                      c: out, ldc: outF)
         }
     }
 
-    static func linear(_ x: [Float], rows: Int, _ w: Tensor, _ bias: Tensor) -> [Float] {
-        var out = [Float](repeating: 0, count: rows * w.shape[0])
+    static func linear(_ x: [Float], rows: Int, _ w: LinearWeight, _ bias: Tensor) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * w.outFeatures)
         x.withUnsafeBufferPointer { xb in
             out.withUnsafeMutableBufferPointer { ob in
                 if let xp = xb.baseAddress, let op = ob.baseAddress { linear(xp, rows: rows, w, bias, into: op) }
