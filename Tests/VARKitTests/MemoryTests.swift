@@ -56,6 +56,14 @@ import Testing
         let model = VARModel(config: config, randomSeed: 5)
         #expect(model.weightBytes == VARModel.weightBytes(config: config))
         #expect(model.weightBytes > model.parameterCount * 4 - config.tokenCount * config.width * 4 - 1)
+        let half = VARModel(config: config, randomSeed: 5, precision: .float16)
+        #expect(half.weightBytes == VARModel.weightBytes(config: config, precision: .float16))
+        if WeightPrecision.float16Supported {
+            // Every linear matrix loses half its bytes.
+            let C = config.width, h = config.mlpHidden
+            let matrices = 2 * C * C + config.vocabSize * C + config.depth * (10 * C * C + 2 * h * C)
+            #expect(model.weightBytes - half.weightBytes == 2 * matrices)
+        }
     }
 
     func prediction(_ models: [MemoryPrediction.Model], draftSteps: Int?, moreSmooth: Bool = false) -> MemoryPrediction {
@@ -113,16 +121,25 @@ import Testing
     }
 
     /// The whole run through the CLI engine: the accounted peak is the predicted one (load phases included).
-    @Test func engineAccountedPeakIsPredicted() throws {
+    @Test(arguments: WeightPrecision.allCases)
+    func engineAccountedPeakIsPredicted(precision: WeightPrecision) throws {
         let w = TinyWeights.directory
-        for pipeline in [Pipeline.plain(try ModelFile.open(w + "/drafter.pth", flag: "model")),
-                         .collaborative(drafter: try ModelFile.open(w + "/drafter.pth", flag: "drafter"),
-                                        refiner: try ModelFile.open(w + "/refiner.pth", flag: "refiner"), draftSteps: 2)] {
+        func open(_ file: String, _ flag: String) throws -> ModelFile {
+            var m = try ModelFile.open(w + "/" + file, flag: flag)
+            m.precision = precision
+            return m
+        }
+        for pipeline in [Pipeline.plain(try open("drafter.pth", "model")),
+                         .collaborative(drafter: try open("drafter.pth", "drafter"), refiner: try open("refiner.pth", "refiner"),
+                                        draftSteps: 2)] {
             let engine = try Engine(pipeline: pipeline, vaePath: w + "/vqvae.pth")
             let p = engine.prediction.peak(batch: 3)
             _ = try engine.generate(labels: [0, 1, 2], seeds: [1, 2, 3], sampling: SamplingConfig(cfg: 1.5))
             let r = engine.accountant.report
             #expect(r[.weights("vqvae")].current == p.categories[.weights("vqvae")])
+            for role in ["model", "drafter", "refiner"] where p.categories[.weights(role)] != nil {
+                #expect(r[.weights(role)].current == p.categories[.weights(role)], "\(role) \(precision)")
+            }
             #expect(r[.checkpointPages].current == 0 && r[.checkpointPages].peak == p.categories[.checkpointPages])
             #expect(r[.vqvaeDecode].peak == p.categories[.vqvaeDecode])
             let err = abs(Double(r.total.peak - p.accounted)) / Double(p.accounted)
