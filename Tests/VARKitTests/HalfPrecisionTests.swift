@@ -67,7 +67,7 @@ import Testing
             let rounded = w.tensor
             guard case let .float16(bits) = w.storage else { Issue.record("not float16"); return }
             let bias = randomFloats(n, seed: 9)
-            for m in [1, 2, 3, 4, 5, 7, 9, 16, 17, 33] {
+            for m in [1, 2, 3, 4, 5, 7, 9, 16, 17, 33, HalfGEMM.wholeRows + 1] {
                 let x = randomFloats(m * k, seed: UInt64(m + 100))
                 let want = Tensor(shape: [m, k], data: x).linear(rounded, bias: Tensor(shape: [n], data: bias)).data
                 var scale = [Float](repeating: 0, count: m * n)
@@ -76,7 +76,7 @@ import Testing
                     for i in 0..<k { s += abs(x[r * k + i] * rounded.data[o * k + i]) }
                     scale[r * n + o] = s
                 } }
-                for path in ["fused", "panels", "small panels", "linear"] {
+                for path in ["fused", "panels", "small panels", "whole", "linear"] {
                     var got = [Float](repeating: .nan, count: m * n)
                     x.withUnsafeBufferPointer { xp in bits.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
                         got.withUnsafeMutableBufferPointer { op in
@@ -87,7 +87,11 @@ import Testing
                             case "small panels":    // many panels with a ragged last one
                                 HalfGEMM.panels(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa,
                                                 panelFloats: 8 * k + 1)
-                            default: VARSession.linear(xa, rows: m, w, Tensor(shape: [n], data: bias), into: oa)
+                            case "whole":
+                                HalfGEMM.whole(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa,
+                                               scratch: ScratchBuffer())
+                            default: VARSession.linear(xa, rows: m, w, Tensor(shape: [n], data: bias), into: oa,
+                                                       scratch: ScratchBuffer())
                             }
                         }
                     } } }
@@ -128,5 +132,43 @@ import Testing
         #expect(WeightPrecision.float16Supported == (vg_cpu_has_f16c() != 0))
         #expect(WeightPrecision.float32.effective == .float32)
         #expect(WeightPrecision.float16.effective == (WeightPrecision.float16Supported ? .float16 : .float32))
+    }
+}
+
+/// float16 against float32 on a real checkpoint (VARGEN_F16_MODEL=/tmp/off/var_d16.pth; not a unit test):
+/// teacher-forced logits for two classes over random inputs, error per scale relative to the logits' spread,
+/// and how often the most likely token agrees. docs/performance.md, "16-bit weights".
+@Suite struct HalfPrecisionAccuracyReport {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_F16_MODEL"] != nil))
+    func officialCheckpointLogits() throws {
+        let path = ProcessInfo.processInfo.environment["VARGEN_F16_MODEL"] ?? ""
+        let full = try VARModel.load(path: path), half = try VARModel.load(path: path, precision: .float16)
+        let c = full.config, L = c.tokenCount, V = c.vocabSize, labels = [3, 980]
+        print("weights: float32 \(full.weightBytes) B, float16 \(half.weightBytes) B (\(half.weightPrecision))")
+        let inputs = Tensor(shape: [labels.count, L - 1, c.zChannels],
+                            data: randomFloats(labels.count * (L - 1) * c.zChannels, seed: 7))
+        let f = full.teacherForcedLogits(labels: labels, inputs: inputs).data
+        let h = half.teacherForcedLogits(labels: labels, inputs: inputs).data
+        for si in 0..<c.scaleCount {
+            var maxErr: Float = 0, sumErr = 0.0, sumSq = 0.0, sum = 0.0, maxAbs: Float = 0, agree = 0, n = 0
+            for b in labels.indices {
+                for p in c.scaleBegins[si]..<c.scaleEnds[si] {
+                    let row = (b * L + p) * V
+                    var af = 0, ah = 0
+                    for v in 0..<V {
+                        let d = abs(f[row + v] - h[row + v])
+                        maxErr = max(maxErr, d); sumErr += Double(d)
+                        sum += Double(f[row + v]); sumSq += Double(f[row + v] * f[row + v]); maxAbs = max(maxAbs, abs(f[row + v]))
+                        if f[row + v] > f[row + af] { af = v }
+                        if h[row + v] > h[row + ah] { ah = v }
+                    }
+                    agree += af == ah ? 1 : 0; n += 1
+                }
+            }
+            let count = Double(n * V), mean = sum / count, sd = (sumSq / count - mean * mean).squareRoot()
+            print(String(format: "scale %d (pn %d): max |Δ| %.3e, mean |Δ| %.3e, logit sd %.3f, max |logit| %.3f, "
+                         + "max/sd %.2e, mean/sd %.2e, argmax agree %d/%d", si + 1, c.patchSizes[si], maxErr,
+                         sumErr / count, sd, maxAbs, Double(maxErr) / sd, sumErr / count / sd, agree, n))
+        }
     }
 }

@@ -45,7 +45,7 @@ import Testing
             ws.hidden.reserve(1000)
             ws.logits.reserve(50)
             #expect(m.current(.activations) == ws.x.bytes + ws.y.bytes + ws.qkv.bytes + ws.attn.bytes + 4000)
-            #expect(m.current(.workspace) == ws.scores.bytes + 200)
+            #expect(m.current(.workspace) == ws.scores.bytes + ws.weights.bytes + 200)
         }
         // Freed buffers release their bytes.
         #expect(m.current(.kvCache) == 0 && m.current(.activations) == 0 && m.current(.workspace) == 0)
@@ -118,6 +118,40 @@ import Testing
         let code = prediction([.init(role: "drafter", config: big, fileBytes: 0), .init(role: "refiner", config: small, fileBytes: 0)],
                               draftSteps: 2)
         #expect(code.generation(batch: batch).kvCache < plain[.kvCache].peak)
+    }
+
+    /// float16 models: the widened-matrix scratch of many-row products is predicted too (tiny models with a last
+    /// scale of 8×8, so that 2B·64 rows reach `HalfGEMM.wholeRows` and the head's per-row tails do not).
+    @Test(arguments: [1, 2])
+    func predictionMatchesAccountantForFloat16(batch: Int) throws {
+        let c = tinyVARConfig(depth: 2, width: 32, heads: 2, patchSizes: [1, 2, 4, 8])
+        let small = tinyVARConfig(depth: 1, width: 16, heads: 1, patchSizes: [1, 2, 4, 8])
+        let tok = NearestTokenizer(config: c)
+        let drafter = VARModel(config: c, randomSeed: 1, precision: .float16)
+        let refiner = VARModel(config: small, randomSeed: 2, precision: .float16)
+        let labels = Array(0..<batch), seeds = (0..<batch).map { UInt64($0) }
+        for n in [nil, 1, 3] as [Int?] {
+            let m = MemoryAccountant()
+            if let n {
+                let gen = try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: tok, draftSteps: n)
+                gen.account(to: m)
+                _ = try gen.generate(labels: labels, seeds: seeds, sampling: SamplingConfig(cfg: 2))
+            } else {
+                let gen = try VARGenerator(model: drafter, tokenizer: tok)
+                gen.account(to: m)
+                _ = try gen.generate(labels: labels, seeds: seeds, sampling: SamplingConfig(cfg: 2))
+            }
+            let models: [MemoryPrediction.Model] = n == nil ? [.init(role: "model", config: c, fileBytes: 0, precision: .float16)]
+                : [.init(role: "drafter", config: c, fileBytes: 0, precision: .float16),
+                   .init(role: "refiner", config: small, fileBytes: 0, precision: .float16)]
+            let g = prediction(models, draftSteps: n).generation(batch: batch)
+            #expect(m.report[.workspace].peak == g.workspace + g.sampling, "batch \(batch) draft \(String(describing: n))")
+            #expect(m.report[.activations].peak == g.activations && m.report[.kvCache].peak == g.kvCache)
+        }
+        // The scratch is really there at batch 1 (128 rows in the last scale) when the CPU runs float16.
+        var plan = VARWorkspace.Plan()
+        plan.scales(c, rows: 2, 0..<c.scaleCount, precision: .float16)
+        #expect((plan.weights > 0) == WeightPrecision.float16Supported)
     }
 
     /// The whole run through the CLI engine: the accounted peak is the predicted one (load phases included).

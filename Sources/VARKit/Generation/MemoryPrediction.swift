@@ -87,15 +87,16 @@ public struct MemoryPrediction: Sendable {
         if let N = draftSteps, models.count > 1 {
             let r = models[1].config, P = r.scaleEnds[N], pnN = r.patchSizes[N]
             kv = max(kvBytes(d, d.scaleEnds[N - 1]), kvBytes(r, r.tokenCount))
-            plan.scales(d, rows: rows, 0..<N)
+            let dp = models[0].precision, rp = models[1].precision
+            plan.scales(d, rows: rows, 0..<N, precision: dp)
             let drafting = plan.activationBytes + VARSession.conditionBytes(d, rows: rows)
-            plan.forward(r, rows: rows, n: P, keys: P, group: pnN * pnN, logitPositions: pnN * pnN)
-            plan.scales(r, rows: rows, (N + 1)..<S)
+            plan.forward(r, rows: rows, n: P, keys: P, group: pnN * pnN, logitPositions: pnN * pnN, precision: rp)
+            plan.scales(r, rows: rows, (N + 1)..<S, precision: rp)
             // The drafter's session (and its condition vectors) is freed before the refiner's is made.
             cond = max(VARSession.conditionBytes(r, rows: rows), drafting - plan.activationBytes)
         } else {
             kv = kvBytes(d, d.tokenCount)
-            plan.scales(d, rows: rows, 0..<S)
+            plan.scales(d, rows: rows, 0..<S, precision: models[0].precision)
             cond = VARSession.conditionBytes(d, rows: rows)
         }
         let last = d.patchSizes.last ?? 1
