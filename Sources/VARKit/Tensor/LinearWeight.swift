@@ -74,21 +74,17 @@ struct LinearWeight {
 
 /// Conversions between float32 and binary16 bit patterns (round to nearest even; F16C when present).
 enum HalfConversion {
-    static func half(_ x: [Float]) -> [UInt16] {
-        var out = [UInt16](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                if let s = src.baseAddress, let d = dst.baseAddress { vg_f32_to_f16(s, d, x.count) }
-            }
-        }
-        return out
-    }
+    static func half(_ x: [Float]) -> [UInt16] { map(x, zero: 0, vg_f32_to_f16) }
 
-    static func float(_ h: [UInt16]) -> [Float] {
-        var out = [Float](repeating: 0, count: h.count)
-        h.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                if let s = src.baseAddress, let d = dst.baseAddress { vg_f16_to_f32(s, d, h.count) }
+    static func float(_ h: [UInt16]) -> [Float] { map(h, zero: 0, vg_f16_to_f32) }
+
+    /// `convert(src, dst, count)` over a whole array.
+    private static func map<A, B>(_ src: [A], zero: B,
+                                  _ convert: (UnsafePointer<A>, UnsafeMutablePointer<B>, Int) -> Void) -> [B] {
+        var out = [B](repeating: zero, count: src.count)
+        src.withUnsafeBufferPointer { s in
+            out.withUnsafeMutableBufferPointer { d in
+                if let sp = s.baseAddress, let dp = d.baseAddress { convert(sp, dp, src.count) }
             }
         }
         return out
