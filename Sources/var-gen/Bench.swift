@@ -79,7 +79,7 @@ struct BenchCommand: Command {
         if sgemm { return }
         for n in draftSteps {
             if let random {
-                pipelines.append(try Self.randomPipeline(random, draftSteps: n))
+                pipelines.append(try Self.randomPipeline(random, draftSteps: n, precision: models.precision))
                 vaePath = "random"
             } else {
                 var m = models
@@ -93,11 +93,11 @@ struct BenchCommand: Command {
     }
 
     /// Pipelines over official configurations; paths are labels ("random-d30"), never opened.
-    static func randomPipeline(_ depths: [Int], draftSteps: Int?) throws -> Pipeline {
+    static func randomPipeline(_ depths: [Int], draftSteps: Int?, precision: WeightPrecision = .float32) throws -> Pipeline {
         func file(_ d: Int, plainDefaults: Bool) -> ModelFile {
             var c = VARConfig.official(depth: d)
             if !plainDefaults { c.sampling = nil }    // CoDe: the official CoDe settings (top-k 600, temperatures)
-            return ModelFile(path: "random-d\(d)", config: c)
+            return ModelFile(path: "random-d\(d)", config: c, precision: precision)
         }
         if depths.count == 1 { return .plain(file(depths[0], plainDefaults: true)) }
         let d = file(depths[0], plainDefaults: false), r = file(depths[1], plainDefaults: false)
@@ -128,10 +128,11 @@ struct BenchCommand: Command {
             let bytes = w.tensors.values.reduce(0) { $0 + $1.count } * 4
             switch first {
             case let .plain(m):
-                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: m.config, randomSeed: 1), refiner: nil)
+                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: m.config, randomSeed: 1, precision: m.precision),
+                              refiner: nil)
             case let .collaborative(d, r, _):
-                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: d.config, randomSeed: 1),
-                              refiner: VARModel(config: r.config, randomSeed: 2))
+                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: d.config, randomSeed: 1, precision: d.precision),
+                              refiner: VARModel(config: r.config, randomSeed: 2, precision: r.precision))
             }
         }
         let checkpoint = try Checkpoint(path: vaePath)
@@ -139,17 +140,18 @@ struct BenchCommand: Command {
         let bytes = VQVAE.weightBytes(checkpoint: checkpoint)
         switch first {
         case let .plain(m):
-            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: try VARModel.load(path: m.path, config: m.config), refiner: nil)
+            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: try VARModel.load(path: m.path, config: m.config, precision: m.precision),
+                          refiner: nil)
         case let .collaborative(d, r, _):
-            let drafter = try VARModel.load(path: d.path, config: d.config)
+            let drafter = try VARModel.load(path: d.path, config: d.config, precision: d.precision)
             let same = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
             return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: drafter,
-                          refiner: same ? drafter : try VARModel.load(path: r.path, config: r.config))
+                          refiner: same ? drafter : try VARModel.load(path: r.path, config: r.config, precision: r.precision))
         }
     }
 
     func run(_ context: CLIContext) throws {
-        runtime.apply(context.console)
+        runtime.apply(context.console, weights: sgemm ? nil : models.precision)
         if sgemm { return runSGEMM(context) }
         let loadClock = Date()
         let loaded = try load()
@@ -194,7 +196,8 @@ struct BenchCommand: Command {
                                            accountedPeak: accountant.report.total.peak))
             }
         }
-        let env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil)
+        let env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil,
+                                           weights: loaded.drafter.weightPrecision)
         let peakRSS = ProcessMemory.current()?.peakResidentBytes ?? 0
         if json {
             let record: [String: Any] = [
@@ -356,11 +359,14 @@ struct BenchEnvironment {
     var workers: Int
     var loadSeconds: Double
     var random: Bool
+    /// How the transformers' linear weights were held (nil for `--sgemm`).
+    var weights: WeightPrecision?
 
-    static func current(_ context: CLIContext, loadSeconds: Double, random: Bool) -> BenchEnvironment {
+    static func current(_ context: CLIContext, loadSeconds: Double, random: Bool,
+                        weights: WeightPrecision? = nil) -> BenchEnvironment {
         BenchEnvironment(commit: gitCommit(near: context.executablePath), cpu: cpuModel(), blasCore: BLAS.coreName,
                          blasThreads: BLAS.threadCount, workers: Parallel.workerCount, loadSeconds: loadSeconds,
-                         random: random)
+                         random: random, weights: weights)
     }
 
     /// `git describe --always --dirty` of the checkout holding the executable, else "unknown".
@@ -392,11 +398,12 @@ struct BenchEnvironment {
 
     var json: [String: Any] {
         ["commit": commit, "cpu": cpu, "blas_core": blasCore, "blas_threads": blasThreads, "workers": workers,
-         "load_seconds": loadSeconds, "random_weights": random]
+         "load_seconds": loadSeconds, "random_weights": random, "weight_precision": weights?.rawValue ?? NSNull()]
     }
 
     var markdown: String {
         "- commit \(commit); CPU \(cpu); OpenBLAS core \(blasCore), \(blasThreads) BLAS threads, \(workers) workers\n"
             + String(format: "- weights: %@; load %.1f s\n", random ? "random, official shapes" : "files", loadSeconds)
+            + (weights.map { "- transformer weights: \($0.kernelDescription)\n" } ?? "")
     }
 }

@@ -121,7 +121,7 @@ struct EditCommand: Command {
 
     func run(_ context: CLIContext) throws {
         let console = context.console
-        runtime.apply(console)
+        runtime.apply(console, weights: models.precision)
         let raw = try PNG.read(input).image
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
         let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }

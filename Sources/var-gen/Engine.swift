@@ -26,7 +26,7 @@ final class Engine {
             let pages = fileSize(m.path)
             accountant.charge(pages, to: .checkpointPages)
             defer { accountant.release(pages, from: .checkpointPages) }
-            let model = try VARModel.load(path: m.path, config: m.config)   // the mapping closes on return
+            let model = try VARModel.load(path: m.path, config: m.config, precision: m.precision)   // the mapping closes on return
             accountant.charge(model.weightBytes, to: .weights(role))
             return model
         }
@@ -86,13 +86,13 @@ final class Engine {
         var draftSteps: Int?
         switch pipeline {
         case let .plain(m):
-            models = [.init(role: "model", config: m.config, fileBytes: fileSize(m.path))]
+            models = [.init(role: "model", config: m.config, fileBytes: fileSize(m.path), precision: m.precision)]
         case let .collaborative(d, r, n):
             draftSteps = n
             models = sameFile(d, r)
-                ? [.init(role: "drafter+refiner", config: d.config, fileBytes: fileSize(d.path))]
-                : [.init(role: "drafter", config: d.config, fileBytes: fileSize(d.path)),
-                   .init(role: "refiner", config: r.config, fileBytes: fileSize(r.path))]
+                ? [.init(role: "drafter+refiner", config: d.config, fileBytes: fileSize(d.path), precision: d.precision)]
+                : [.init(role: "drafter", config: d.config, fileBytes: fileSize(d.path), precision: d.precision),
+                   .init(role: "refiner", config: r.config, fileBytes: fileSize(r.path), precision: r.precision)]
         }
         return MemoryPrediction(vqvae: vqvae, vqvaeWeightBytes: vqvaeWeightBytes, vqvaeFileBytes: vqvaeFileBytes,
                                 models: models, draftSteps: draftSteps, moreSmooth: moreSmooth)

@@ -60,10 +60,12 @@ func requireWritableDirectory(_ dir: String, flag: String) throws {
 }
 
 /// A VAR model file and its configuration (from its JSON or inferred from the checkpoint's tensor shapes;
-/// reading shapes maps the file but loads no weights).
+/// reading shapes maps the file but loads no weights), and how its linear layers' weights will be held.
 struct ModelFile {
     var path: String
     var config: VARConfig
+    /// `--weights` (requested; `precision.effective` is what a CPU without F16C gets).
+    var precision: WeightPrecision = .float32
 
     static func open(_ path: String, flag: String) throws -> ModelFile {
         try requireReadableFile(path, flag: flag)
@@ -124,6 +126,8 @@ struct ModelOptions {
         .value("drafter", "FILE", "CoDe drafter (alone: plain generation with it).", default: "weights/drafter.pth"),
         .value("refiner", "FILE", "CoDe refiner; enables CoDe.", default: "weights/refiner.pth when --draft-steps is given"),
         .value("draft-steps", "N", "Scales made by the drafter, 1…S−1; enables CoDe.", default: "the drafter JSON's draft_steps"),
+        .value("weights", "f32|f16", "Storage of the transformers' linear weights: f16 halves their memory and traffic "
+               + "(F16C kernels, float32 accumulation; float32 on a CPU without F16C).", default: "f32"),
     ]
 
     var vae: String?
@@ -131,12 +135,23 @@ struct ModelOptions {
     var drafter: String?
     var refiner: String?
     var draftSteps: Int?
+    var precision: WeightPrecision
 
     init(_ p: ParsedOptions) throws {
         vae = p.string("vae"); model = p.string("model"); drafter = p.string("drafter"); refiner = p.string("refiner")
         draftSteps = try p.int("draft-steps")
+        precision = try Self.precision(p.string("weights"))
         if model != nil && (drafter != nil || refiner != nil || draftSteps != nil) {
             throw UsageError("--model (plain VAR) cannot be combined with --drafter/--refiner/--draft-steps (CoDe)")
+        }
+    }
+
+    /// `--weights`: f32/float32 or f16/float16.
+    static func precision(_ text: String?) throws -> WeightPrecision {
+        switch text?.trimmed.lowercased() {
+        case nil, "f32", "float32": return .float32
+        case "f16", "float16": return .float16
+        case let v?: throw UsageError.invalid("weights", v, expected: "f32 or f16")
         }
     }
 
@@ -152,14 +167,19 @@ struct ModelOptions {
     /// Opens the configurations (no weights) and checks the pair and the split.
     func resolve(_ context: CLIContext) throws -> (pipeline: Pipeline, vae: String) {
         let pipeline: Pipeline
+        func open(_ path: String, flag: String) throws -> ModelFile {
+            var file = try ModelFile.open(path, flag: flag)
+            file.precision = precision
+            return file
+        }
         if let model {
-            pipeline = .plain(try ModelFile.open(model, flag: "model"))
+            pipeline = .plain(try open(model, flag: "model"))
         } else {
-            let d = try ModelFile.open(try drafter ?? Self.defaultDrafter(context), flag: "drafter")
+            let d = try open(try drafter ?? Self.defaultDrafter(context), flag: "drafter")
             if refiner == nil && draftSteps == nil {
                 pipeline = .plain(d)
             } else {
-                let r = try ModelFile.open(try refiner ?? WeightsLocator.shipped("refiner.pth", flag: "refiner", context), flag: "refiner")
+                let r = try open(try refiner ?? WeightsLocator.shipped("refiner.pth", flag: "refiner", context), flag: "refiner")
                 let S = d.config.scaleCount
                 let n = draftSteps ?? d.config.sampling?.draftSteps ?? min(8, S - 1)
                 guard S > 1, (1...(S - 1)).contains(n) else {

@@ -27,11 +27,19 @@ struct RuntimeOptions {
         }
     }
 
-    /// Applies `--threads` and, with `--verbose`, reports the BLAS configuration.
-    func apply(_ console: Console) {
+    /// Applies `--threads` and, with `--verbose`, reports the BLAS configuration and, for commands that load
+    /// transformers, how their weights are held (`--weights`).
+    func apply(_ console: Console, weights: WeightPrecision? = nil) {
         applyThreads(threads)
         if verbose {
             console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(Parallel.workerCount) workers\n")
+            if let weights { console.err(describeWeights(weights) + "\n") }
         }
     }
+}
+
+/// "float16 weights (F16C: …)", or the float32 fallback when the CPU cannot run the float16 kernels.
+func describeWeights(_ requested: WeightPrecision) -> String {
+    let used = requested.effective
+    return used.kernelDescription + (used == requested ? "" : "; --weights f16 asked for, but this CPU lacks AVX2/FMA/F16C")
 }

@@ -67,6 +67,7 @@ struct CLIBenchTests {
         let env = try #require(record["environment"] as? [String: Any])
         #expect(env["blas_core"] as? String == BLAS.coreName && env["blas_threads"] as? Int == 1)
         #expect((env["cpu"] as? String)?.isEmpty == false && env["commit"] as? String != nil)
+        #expect(env["weight_precision"] as? String == "float32")
         #expect((record["peak_rss_bytes"] as? Int ?? 0) > 0)
         let runs = try #require(record["runs"] as? [[String: Any]])
         #expect(runs.map { $0["batch"] as? Int } == [1, 2, 1, 2])
@@ -88,5 +89,23 @@ struct CLIBenchTests {
         let md = runCLI(["bench", "-r", "1", "--warmup", "0"])
         #expect(md.code == 0 && md.out.contains("| models | batch | s/image (median)") && md.out.contains("| scale | pn |"))
         #expect(md.out.contains("OpenBLAS core \(BLAS.coreName)"))
+    }
+
+    /// `--weights f16` reaches the models, the environment block and `--verbose`; other values exit with 2.
+    @Test func weightsFlag() throws {
+        #expect(try parse(["--weights", "f16"]).models.precision == .float16)
+        #expect(try parse(["--weights", "float32"]).models.precision == .float32)
+        #expect(try parse([]).models.precision == .float32)
+        let bad = runCLI(["bench", "--weights", "bf16"])
+        #expect(bad.code == 2 && bad.err.contains("--weights: got 'bf16'; expected f32 or f16"), "\(bad.err)")
+        let r = runCLI(["bench", "--weights", "f16", "-r", "1", "--warmup", "0", "--json", "--verbose", "--threads", "1"])
+        #expect(r.code == 0, "stderr: \(r.err)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let env = try #require(record["environment"] as? [String: Any])
+        let used = WeightPrecision.float16.effective
+        #expect(env["weight_precision"] as? String == used.rawValue)
+        #expect(r.err.contains(used.kernelDescription), "stderr: \(r.err)")
+        let help = runCLI(["generate", "--help"])
+        #expect(help.out.contains("--weights f32|f16"))
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import VARKit
@@ -72,6 +73,57 @@ import Testing
                 t[path] = Date().timeIntervalSince(t0) / Double(reps) * 1000
             }
             print(String(format: "m=%d  BLAS %.2f ms  small %.2f ms", m, t[0], t[1]))
+        }
+    }
+}
+
+@Suite struct HalfGEMMTimingTests {
+    /// ms per call of each path on the fc1 shape (n 4096, k 1024), rotating 8 weight copies so that every call
+    /// streams its weights from memory (VARGEN_BENCH=1; chooses `HalfGEMM.maxRows` and `panelFloats`).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_BENCH"] != nil))
+    func halfGEMMTiming() {
+        let n = 4096, k = 1024, copies = 8
+        let ws = (0..<copies).map { randomFloats(n * k, seed: UInt64($0)) }
+        let hs = ws.map { HalfConversion.half($0) }
+        let maxM = 2048
+        let x = randomFloats(maxM * k, seed: 1)
+        var out = [Float](repeating: 0, count: maxM * n)
+        var whole = [Float](repeating: 0, count: n * k)
+        let paths = ["f32", "f16 fused", "f16 panels 64K", "f16 panels 256K", "f16 panels 1M", "f16 whole"]
+        for m in [1, 2, 8, 16, 24, 32, 50, 72, 128, 256, 512, 2048] {
+            let reps = max(3, min(24, 2048 / m))
+            var line = "m=\(m)"
+            for (pi, path) in paths.enumerated() {
+                if path == "f16 fused" && m > 72 { continue }
+                let t0 = Date()
+                for r in 0..<reps {
+                    x.withUnsafeBufferPointer { xp in ws[r % copies].withUnsafeBufferPointer { wp in
+                        hs[r % copies].withUnsafeBufferPointer { hp in out.withUnsafeMutableBufferPointer { op in
+                            let (xa, wa, ha, oa) = (xp.baseAddress!, wp.baseAddress!, hp.baseAddress!, op.baseAddress!)
+                            switch pi {
+                            case 0:
+                                if m <= SmallGEMM.maxRows {
+                                    SmallGEMM.linear(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: nil, into: oa)
+                                } else {
+                                    BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: wa, ldb: k, c: oa, ldc: n)
+                                }
+                            case 1: HalfGEMM.fused(xa, rows: m, weight: ha, outFeatures: n, inFeatures: k, bias: nil, into: oa)
+                            case 2, 3, 4:
+                                HalfGEMM.panels(xa, rows: m, weight: ha, outFeatures: n, inFeatures: k, bias: nil, into: oa,
+                                                panelFloats: [1 << 16, 1 << 18, 1 << 20][pi - 2])
+                            default:
+                                whole.withUnsafeMutableBufferPointer { wb in
+                                    let dst = wb.baseAddress!
+                                    Parallel.forEach(n * k, grain: 1 << 18) { r in vg_f16_to_f32(ha + r.lowerBound, dst + r.lowerBound, r.count) }
+                                    BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: dst, ldb: k, c: oa, ldc: n)
+                                }
+                            }
+                        } }
+                    } }
+                }
+                line += String(format: "  %@ %.2f", path, Date().timeIntervalSince(t0) / Double(reps) * 1000)
+            }
+            print(line + " ms")
         }
     }
 }

@@ -82,9 +82,9 @@ func naiveTeacherForcedLogits(_ m: VARModel, label: Int, inputs: [Float]) -> [Fl
         x[p * C + i] = (p == 0 ? cls[i] + m.posStart.data[i] : we[(p - 1) * C + i]) + m.lvlPos.data[p * C + i]
     } }
     for blk in m.blocks {
-        let a = lin(cond, 1, blk.ada, blk.adaBias)
+        let a = lin(cond, 1, blk.ada.tensor, blk.adaBias)
         let y = lnMod(x, a[(2 * C)..<(3 * C)], a[(4 * C)..<(5 * C)])
-        var qkv = lin(y, L, blk.qkv, blk.qkvBias)
+        var qkv = lin(y, L, blk.qkv.tensor, blk.qkvBias)
         var att = [Float](repeating: 0, count: L * C)
         for h in 0..<H {
             for p in 0..<L {
@@ -111,21 +111,21 @@ func naiveTeacherForcedLogits(_ m: VARModel, label: Int, inputs: [Float]) -> [Fl
                 }
             }
         }
-        let pr = lin(att, L, blk.proj, blk.projBias)
+        let pr = lin(att, L, blk.proj.tensor, blk.projBias)
         for p in 0..<L { for i in 0..<C { x[p * C + i] += a[i] * pr[p * C + i] } }
         let y2 = lnMod(x, a[(3 * C)..<(4 * C)], a[(5 * C)..<(6 * C)])
-        var hdn = lin(y2, L, blk.fc1, blk.fc1Bias)
+        var hdn = lin(y2, L, blk.fc1.tensor, blk.fc1Bias)
         for i in 0..<hdn.count {
             let v = Double(hdn[i])
             hdn[i] = Float(0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
         }
-        let f = lin(hdn, L, blk.fc2, blk.fc2Bias)
+        let f = lin(hdn, L, blk.fc2.tensor, blk.fc2Bias)
         for p in 0..<L { for i in 0..<C { x[p * C + i] += a[C + i] * f[p * C + i] } }
     }
-    let ha = lin(cond, 1, m.headAda, m.headAdaBias)
+    let ha = lin(cond, 1, m.headAda.tensor, m.headAdaBias)
     let y = lnMod(x, ha[0..<C], ha[C..<(2 * C)])
     _ = Cv
-    return lin(y, L, m.head, m.headBias)
+    return lin(y, L, m.head.tensor, m.headBias)
 }
 
 /// Deterministic pseudo-random floats in [−amp, amp).

@@ -45,7 +45,7 @@ import Testing
             ws.hidden.reserve(1000)
             ws.logits.reserve(50)
             #expect(m.current(.activations) == ws.x.bytes + ws.y.bytes + ws.qkv.bytes + ws.attn.bytes + 4000)
-            #expect(m.current(.workspace) == ws.scores.bytes + 200)
+            #expect(m.current(.workspace) == ws.scores.bytes + ws.weights.bytes + 200)
         }
         // Freed buffers release their bytes.
         #expect(m.current(.kvCache) == 0 && m.current(.activations) == 0 && m.current(.workspace) == 0)
@@ -56,6 +56,14 @@ import Testing
         let model = VARModel(config: config, randomSeed: 5)
         #expect(model.weightBytes == VARModel.weightBytes(config: config))
         #expect(model.weightBytes > model.parameterCount * 4 - config.tokenCount * config.width * 4 - 1)
+        let half = VARModel(config: config, randomSeed: 5, precision: .float16)
+        #expect(half.weightBytes == VARModel.weightBytes(config: config, precision: .float16))
+        if WeightPrecision.float16Supported {
+            // Every linear matrix loses half its bytes.
+            let C = config.width, h = config.mlpHidden
+            let matrices = 2 * C * C + config.vocabSize * C + config.depth * (10 * C * C + 2 * h * C)
+            #expect(model.weightBytes - half.weightBytes == 2 * matrices)
+        }
     }
 
     func prediction(_ models: [MemoryPrediction.Model], draftSteps: Int?, moreSmooth: Bool = false) -> MemoryPrediction {
@@ -112,17 +120,60 @@ import Testing
         #expect(code.generation(batch: batch).kvCache < plain[.kvCache].peak)
     }
 
+    /// float16 models: the widened-matrix scratch of many-row products is predicted too (tiny models with a last
+    /// scale of 8×8, so that 2B·64 rows reach `HalfGEMM.wholeRows` and the head's per-row tails do not).
+    @Test(arguments: [1, 2])
+    func predictionMatchesAccountantForFloat16(batch: Int) throws {
+        let c = tinyVARConfig(depth: 2, width: 32, heads: 2, patchSizes: [1, 2, 4, 8])
+        let small = tinyVARConfig(depth: 1, width: 16, heads: 1, patchSizes: [1, 2, 4, 8])
+        let tok = NearestTokenizer(config: c)
+        let drafter = VARModel(config: c, randomSeed: 1, precision: .float16)
+        let refiner = VARModel(config: small, randomSeed: 2, precision: .float16)
+        let labels = Array(0..<batch), seeds = (0..<batch).map { UInt64($0) }
+        for n in [nil, 1, 3] as [Int?] {
+            let m = MemoryAccountant()
+            if let n {
+                let gen = try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: tok, draftSteps: n)
+                gen.account(to: m)
+                _ = try gen.generate(labels: labels, seeds: seeds, sampling: SamplingConfig(cfg: 2))
+            } else {
+                let gen = try VARGenerator(model: drafter, tokenizer: tok)
+                gen.account(to: m)
+                _ = try gen.generate(labels: labels, seeds: seeds, sampling: SamplingConfig(cfg: 2))
+            }
+            let models: [MemoryPrediction.Model] = n == nil ? [.init(role: "model", config: c, fileBytes: 0, precision: .float16)]
+                : [.init(role: "drafter", config: c, fileBytes: 0, precision: .float16),
+                   .init(role: "refiner", config: small, fileBytes: 0, precision: .float16)]
+            let g = prediction(models, draftSteps: n).generation(batch: batch)
+            #expect(m.report[.workspace].peak == g.workspace + g.sampling, "batch \(batch) draft \(String(describing: n))")
+            #expect(m.report[.activations].peak == g.activations && m.report[.kvCache].peak == g.kvCache)
+        }
+        // The scratch is really there at batch 1 (128 rows in the last scale) when the CPU runs float16.
+        var plan = VARWorkspace.Plan()
+        plan.scales(c, rows: 2, 0..<c.scaleCount, precision: .float16)
+        #expect((plan.weights > 0) == WeightPrecision.float16Supported)
+    }
+
     /// The whole run through the CLI engine: the accounted peak is the predicted one (load phases included).
-    @Test func engineAccountedPeakIsPredicted() throws {
+    @Test(arguments: WeightPrecision.allCases)
+    func engineAccountedPeakIsPredicted(precision: WeightPrecision) throws {
         let w = TinyWeights.directory
-        for pipeline in [Pipeline.plain(try ModelFile.open(w + "/drafter.pth", flag: "model")),
-                         .collaborative(drafter: try ModelFile.open(w + "/drafter.pth", flag: "drafter"),
-                                        refiner: try ModelFile.open(w + "/refiner.pth", flag: "refiner"), draftSteps: 2)] {
+        func open(_ file: String, _ flag: String) throws -> ModelFile {
+            var m = try ModelFile.open(w + "/" + file, flag: flag)
+            m.precision = precision
+            return m
+        }
+        for pipeline in [Pipeline.plain(try open("drafter.pth", "model")),
+                         .collaborative(drafter: try open("drafter.pth", "drafter"), refiner: try open("refiner.pth", "refiner"),
+                                        draftSteps: 2)] {
             let engine = try Engine(pipeline: pipeline, vaePath: w + "/vqvae.pth")
             let p = engine.prediction.peak(batch: 3)
             _ = try engine.generate(labels: [0, 1, 2], seeds: [1, 2, 3], sampling: SamplingConfig(cfg: 1.5))
             let r = engine.accountant.report
             #expect(r[.weights("vqvae")].current == p.categories[.weights("vqvae")])
+            for role in ["model", "drafter", "refiner"] where p.categories[.weights(role)] != nil {
+                #expect(r[.weights(role)].current == p.categories[.weights(role)], "\(role) \(precision)")
+            }
             #expect(r[.checkpointPages].current == 0 && r[.checkpointPages].peak == p.categories[.checkpointPages])
             #expect(r[.vqvaeDecode].peak == p.categories[.vqvaeDecode])
             let err = abs(Double(r.total.peak - p.accounted)) / Double(p.accounted)

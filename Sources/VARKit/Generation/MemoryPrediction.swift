@@ -3,8 +3,9 @@
 /// a `MemoryAccountant` is charged with; docs/code.md compares them with measured peak RSS.
 ///
 /// A run goes through phases, and its peak is the largest of them:
-/// - loading each checkpoint: the models loaded before, the file's mapped pages, and the float32 copy being
-///   made (the loader copies every tensor out of the mapping, which is closed once the model is built);
+/// - loading each checkpoint: the models loaded before, the file's mapped pages, and the copy being made (the
+///   loader copies every tensor out of the mapping, which is closed once the model is built; with float16
+///   weights the copy is the half-size one, each float32 tensor being transient);
 /// - generating a batch: all weights, the KV arena, the transformer workspace, per-call sampling buffers;
 /// - decoding it: all weights, the (kept) KV arena and workspace, and the VQVAE decoder's buffers.
 public struct MemoryPrediction: Sendable {
@@ -15,9 +16,11 @@ public struct MemoryPrediction: Sendable {
         public var config: VARConfig
         /// Size of its checkpoint file (its pages are resident while it loads).
         public var fileBytes: Int
+        /// How its linear layers' matrices will be stored (`VARModel.load(path:config:precision:)`).
+        public var precision: WeightPrecision
 
-        public init(role: String, config: VARConfig, fileBytes: Int) {
-            self.role = role; self.config = config; self.fileBytes = fileBytes
+        public init(role: String, config: VARConfig, fileBytes: Int, precision: WeightPrecision = .float32) {
+            self.role = role; self.config = config; self.fileBytes = fileBytes; self.precision = precision
         }
     }
 
@@ -84,15 +87,16 @@ public struct MemoryPrediction: Sendable {
         if let N = draftSteps, models.count > 1 {
             let r = models[1].config, P = r.scaleEnds[N], pnN = r.patchSizes[N]
             kv = max(kvBytes(d, d.scaleEnds[N - 1]), kvBytes(r, r.tokenCount))
-            plan.scales(d, rows: rows, 0..<N)
+            let dp = models[0].precision, rp = models[1].precision
+            plan.scales(d, rows: rows, 0..<N, precision: dp)
             let drafting = plan.activationBytes + VARSession.conditionBytes(d, rows: rows)
-            plan.forward(r, rows: rows, n: P, keys: P, group: pnN * pnN, logitPositions: pnN * pnN)
-            plan.scales(r, rows: rows, (N + 1)..<S)
+            plan.forward(r, rows: rows, n: P, keys: P, group: pnN * pnN, logitPositions: pnN * pnN, precision: rp)
+            plan.scales(r, rows: rows, (N + 1)..<S, precision: rp)
             // The drafter's session (and its condition vectors) is freed before the refiner's is made.
             cond = max(VARSession.conditionBytes(r, rows: rows), drafting - plan.activationBytes)
         } else {
             kv = kvBytes(d, d.tokenCount)
-            plan.scales(d, rows: rows, 0..<S)
+            plan.scales(d, rows: rows, 0..<S, precision: models[0].precision)
             cond = VARSession.conditionBytes(d, rows: rows)
         }
         let last = d.patchSizes.last ?? 1
@@ -128,7 +132,7 @@ public struct MemoryPrediction: Sendable {
         phase("loading vqvae", vqvaeFileBytes + vqvaeWeightBytes)
         held += vqvaeWeightBytes
         for m in models {
-            let w = VARModel.weightBytes(config: m.config)
+            let w = VARModel.weightBytes(config: m.config, precision: m.precision)
             note(.weights(m.role), w)
             note(.checkpointPages, m.fileBytes)
             phase("loading \(m.role)", held + m.fileBytes + w)

@@ -65,11 +65,11 @@ public enum BLAS {
     /// `gemm` without any thread-count change, for calls made from inside a `Parallel` region (the caller sets
     /// one thread first with `use(threads: 1)` on its own thread).
     static func gemmInRegion(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
                              c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
+                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
     /// The name of the OpenBLAS kernel family in use (e.g. "SkylakeX"; "Prescott" means slow, see performance.md).

@@ -18,17 +18,18 @@ extension VARConfig {
 
 extension VARModel {
     /// Builds the model from a scoped weight reader (docs/design.md); keys are the official ones (spec §2.2).
-    public convenience init(config: VARConfig, scope: WeightScope) {
-        self.init(config: config) { key, shape in scope(key, shape) }
+    public convenience init(config: VARConfig, precision: WeightPrecision = .float32, scope: WeightScope) {
+        self.init(config: config, precision: precision) { key, shape in scope(key, shape) }
     }
 
     /// Loads a VAR checkpoint (`.pth` or `.safetensors`) with its JSON or inferred configuration.
-    /// Throws one error listing every missing, unused or mis-shaped tensor.
-    public static func load(path: String, config: VARConfig? = nil) throws -> VARModel {
+    /// Throws one error listing every missing, unused or mis-shaped tensor. `precision` chooses how the linear
+    /// layers' matrices are held (float16: rounded once here, tensor by tensor).
+    public static func load(path: String, config: VARConfig? = nil, precision: WeightPrecision = .float32) throws -> VARModel {
         let checkpoint = try Checkpoint(path: path)
         let cfg = try config ?? VARConfig.forCheckpoint(at: path, checkpoint: checkpoint)
         let reader = WeightReader(checkpoint, optional: optionalKeys(for: cfg))
-        let model = VARModel(config: cfg, scope: reader.root)
+        let model = VARModel(config: cfg, precision: precision, scope: reader.root)
         try reader.finish()
         return model
     }

@@ -6,30 +6,31 @@ public typealias WeightSource = (_ key: String, _ shape: [Int]) -> Tensor
 
 /// Weights of one AdaLN self-attention block (spec §2.2, §5.2).
 struct VARBlockWeights {
-    let qkv: Tensor          // (3C, C) mat_qkv.weight
+    let qkv: LinearWeight    // (3C, C) mat_qkv.weight
     let qkvBias: Tensor      // (3C) concat(q_bias, 0, v_bias)
     let scaleMul: [Float]    // (H) exp(min(scale_mul_1H11, ln 100))
-    let proj: Tensor         // (C, C)
+    let proj: LinearWeight   // (C, C)
     let projBias: Tensor     // (C)
-    let fc1: Tensor          // (hidden, C)
+    let fc1: LinearWeight    // (hidden, C)
     let fc1Bias: Tensor      // (hidden)
-    let fc2: Tensor          // (C, hidden)
+    let fc2: LinearWeight    // (C, hidden)
     let fc2Bias: Tensor      // (C)
-    let ada: Tensor          // (6C, C) ada_lin.1.weight: γ1, γ2, s1, s2, β1, β2
+    let ada: LinearWeight    // (6C, C) ada_lin.1.weight: γ1, γ2, s1, s2, β1, β2
     let adaBias: Tensor      // (6C)
 
-    init(config c: VARConfig, block i: Int, weights w: WeightSource) {
+    init(config c: VARConfig, block i: Int, precision: WeightPrecision, weights w: WeightSource) {
         let C = c.width, H = c.heads, p = "blocks.\(i)."
-        qkv = w(p + "attn.mat_qkv.weight", [3 * C, C])
+        func matrix(_ key: String, _ shape: [Int]) -> LinearWeight { LinearWeight(w(key, shape), precision: precision) }
+        qkv = matrix(p + "attn.mat_qkv.weight", [3 * C, C])
         let qb = w(p + "attn.q_bias", [C]), vb = w(p + "attn.v_bias", [C])
         qkvBias = Tensor(shape: [3 * C], data: qb.data + [Float](repeating: 0, count: C) + vb.data)
         let sm = w(p + "attn.scale_mul_1H11", [1, H, 1, 1])
         let maxLog = Float(log(100.0))
         scaleMul = sm.data.map { expf(min($0, maxLog)) }
-        proj = w(p + "attn.proj.weight", [C, C]); projBias = w(p + "attn.proj.bias", [C])
-        fc1 = w(p + "ffn.fc1.weight", [c.mlpHidden, C]); fc1Bias = w(p + "ffn.fc1.bias", [c.mlpHidden])
-        fc2 = w(p + "ffn.fc2.weight", [C, c.mlpHidden]); fc2Bias = w(p + "ffn.fc2.bias", [C])
-        ada = w(p + "ada_lin.1.weight", [6 * C, C]); adaBias = w(p + "ada_lin.1.bias", [6 * C])
+        proj = matrix(p + "attn.proj.weight", [C, C]); projBias = w(p + "attn.proj.bias", [C])
+        fc1 = matrix(p + "ffn.fc1.weight", [c.mlpHidden, C]); fc1Bias = w(p + "ffn.fc1.bias", [c.mlpHidden])
+        fc2 = matrix(p + "ffn.fc2.weight", [C, c.mlpHidden]); fc2Bias = w(p + "ffn.fc2.bias", [C])
+        ada = matrix(p + "ada_lin.1.weight", [6 * C, C]); adaBias = w(p + "ada_lin.1.bias", [6 * C])
     }
 }
 
@@ -43,16 +44,21 @@ public final class VARModel {
     let wordEmbedBias: Tensor  // (C)
     let classEmb: Tensor       // (numClasses + 1, C)
     let blocks: [VARBlockWeights]
-    let headAda: Tensor        // (2C, C) head_nm.ada_lin.1.weight: scale, shift
+    let headAda: LinearWeight  // (2C, C) head_nm.ada_lin.1.weight: scale, shift
     let headAdaBias: Tensor    // (2C)
-    let head: Tensor           // (V, C)
+    let head: LinearWeight     // (V, C)
     let headBias: Tensor       // (V)
+    /// How the linear layers' weight matrices are stored (float16 only on a CPU with F16C).
+    public let weightPrecision: WeightPrecision
 
     /// Builds the model from weights by official key (spec §2.2). Buffers (`lvl_1L`,
     /// `attn_bias_for_masking`, `blocks.N.attn.zero_k_bias`) are recomputed and never requested; declare
-    /// them optional to the reader with `VARModel.optionalKeys(for:)`.
-    public init(config: VARConfig, weights w: WeightSource) {
+    /// them optional to the reader with `VARModel.optionalKeys(for:)`. The linear layers' weight matrices
+    /// (blocks' qkv, proj, fc1, fc2, ada and the head's) are stored with `precision.effective`; embeddings,
+    /// biases and norms stay float32.
+    public init(config: VARConfig, precision: WeightPrecision = .float32, weights w: WeightSource) {
         self.config = config
+        weightPrecision = precision.effective
         let C = config.width, L = config.tokenCount
         posStart = w("pos_start", [1, 1, C]).reshaped([C])
         let pos = w("pos_1LC", [1, L, C])
@@ -67,10 +73,10 @@ public final class VARModel {
         wordEmbed = w("word_embed.weight", [C, config.zChannels])
         wordEmbedBias = w("word_embed.bias", [C])
         classEmb = w("class_emb.weight", [config.numClasses + 1, C])
-        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: $0, weights: w) }
-        headAda = w("head_nm.ada_lin.1.weight", [2 * C, C])
+        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: $0, precision: precision, weights: w) }
+        headAda = LinearWeight(w("head_nm.ada_lin.1.weight", [2 * C, C]), precision: precision)
         headAdaBias = w("head_nm.ada_lin.1.bias", [2 * C])
-        head = w("head.weight", [config.vocabSize, C])
+        head = LinearWeight(w("head.weight", [config.vocabSize, C]), precision: precision)
         headBias = w("head.bias", [config.vocabSize])
     }
 
@@ -81,7 +87,7 @@ public final class VARModel {
         return keys
     }
 
-    /// Number of stored weights the model holds (float32 elements).
+    /// Number of stored weights the model holds (elements, whatever their precision).
     public var parameterCount: Int {
         let C = config.width, L = config.tokenCount
         var n = C + L * C + wordEmbed.count + wordEmbedBias.count + classEmb.count + config.scaleCount * C
@@ -93,23 +99,26 @@ public final class VARModel {
         return n
     }
 
-    /// Bytes of the weights this model holds (float32 arrays it owns, after the checkpoint is closed).
+    /// Bytes of the weights this model holds (the arrays it owns, after the checkpoint is closed): float32
+    /// vectors and embeddings, plus the linear layers' matrices in their storage precision.
     public var weightBytes: Int {
         var n = posStart.count + lvlPos.count + wordEmbed.count + wordEmbedBias.count + classEmb.count
-        n += headAda.count + headAdaBias.count + head.count + headBias.count
+        n += headAdaBias.count + headBias.count
+        var matrices = headAda.bytes + head.bytes
         for b in blocks {
-            n += b.qkv.count + b.qkvBias.count + b.scaleMul.count + b.proj.count + b.projBias.count + b.fc1.count
-            n += b.fc1Bias.count + b.fc2.count + b.fc2Bias.count + b.ada.count + b.adaBias.count
+            n += b.qkvBias.count + b.scaleMul.count + b.projBias.count + b.fc1Bias.count + b.fc2Bias.count + b.adaBias.count
+            matrices += b.qkv.bytes + b.proj.bytes + b.fc1.bytes + b.fc2.bytes + b.ada.bytes
         }
-        return n * MemoryLayout<Float>.stride
+        return n * MemoryLayout<Float>.stride + matrices
     }
 
-    /// `weightBytes` of a model of this configuration, without loading it.
-    public static func weightBytes(config c: VARConfig) -> Int {
+    /// `weightBytes` of a model of this configuration loaded with `precision`, without loading it.
+    public static func weightBytes(config c: VARConfig, precision: WeightPrecision = .float32) -> Int {
         let C = c.width, L = c.tokenCount, h = c.mlpHidden
-        var n = C + L * C + C * c.zChannels + C + (c.numClasses + 1) * C + 2 * C * C + 2 * C + c.vocabSize * C + c.vocabSize
-        n += c.depth * (3 * C * C + 3 * C + c.heads + C * C + C + h * C + h + C * h + C + 6 * C * C + 6 * C)
-        return n * MemoryLayout<Float>.stride
+        let vectors = C + L * C + C * c.zChannels + C + (c.numClasses + 1) * C + 2 * C + c.vocabSize
+            + c.depth * (3 * C + c.heads + C + h + C + 6 * C)
+        let matrices = 2 * C * C + c.vocabSize * C + c.depth * (3 * C * C + C * C + h * C + C * h + 6 * C * C)
+        return vectors * MemoryLayout<Float>.stride + matrices * precision.effective.bytesPerWeight
     }
 
     /// KV-cache bytes for a generation of `batch` images (2B rows with CFG) over `positions` positions
@@ -138,9 +147,9 @@ public final class VARModel {
 extension VARModel {
     /// A model with deterministic pseudo-random weights (tests and speed benchmarks; the arithmetic does
     /// not depend on the values). Scales are chosen so that logits are spread enough to sample varied tokens.
-    public convenience init(config: VARConfig, randomSeed: UInt64) {
+    public convenience init(config: VARConfig, randomSeed: UInt64, precision: WeightPrecision = .float32) {
         var rng = MT19937(seed: randomSeed)
-        self.init(config: config) { key, shape in VARModel.randomWeight(key: key, shape: shape, rng: &rng) }
+        self.init(config: config, precision: precision) { key, shape in VARModel.randomWeight(key: key, shape: shape, rng: &rng) }
     }
 
     /// One pseudo-random weight of `VARModel(config:randomSeed:)`, drawn from `rng` in request order.

@@ -8,53 +8,62 @@ public final class VARWorkspace {
     let hidden = ScratchBuffer()  // (rows, n, hidden)
     let scores = ScratchBuffer()  // (group, keys)
     let logits = ScratchBuffer()  // (rows, nLogits, V)
+    let weights = ScratchBuffer() // (out, in) a float16 matrix widened for one many-row product (HalfGEMM)
 
     public init() {}
 
     /// Bytes currently held.
     public var bytes: Int {
-        [x, y, qkv, attn, hidden, scores, logits].reduce(0) { $0 + $1.capacity } * MemoryLayout<Float>.stride
+        [x, y, qkv, attn, hidden, scores, logits, weights].reduce(0) { $0 + $1.capacity } * MemoryLayout<Float>.stride
     }
 
     /// The accountant sessions on this workspace charge their per-row AdaLN vectors to.
     private(set) var accountant: MemoryAccountant?
 
     /// Charges the buffers to `accountant` (activations: x, y, qkv, attn, hidden; workspace: scores,
-    /// logits), now and whenever they grow; nil stops charging.
+    /// logits, weights), now and whenever they grow; nil stops charging.
     public func account(to accountant: MemoryAccountant?) {
         self.accountant = accountant
         for b in [x, y, qkv, attn, hidden] { b.meter = accountant.map { MemoryMeter($0, .activations) } }
-        for b in [scores, logits] { b.meter = accountant.map { MemoryMeter($0, .workspace) } }
+        for b in [scores, logits, weights] { b.meter = accountant.map { MemoryMeter($0, .workspace) } }
     }
 
     /// The buffer sizes (floats) a sequence of forwards grows the workspace to: each buffer is the largest
     /// any forward asks of it. Mirrors `VARSession.embed`/`forward` and is used to predict memory.
     public struct Plan: Equatable, Sendable {
-        public var x = 0, y = 0, qkv = 0, attn = 0, hidden = 0, scores = 0, logits = 0
+        public var x = 0, y = 0, qkv = 0, attn = 0, hidden = 0, scores = 0, logits = 0, weights = 0
 
         public init() {}
 
         /// One forward of `rows` rows over `n` new positions ending at key position `keys`, with the largest
         /// block-causal query group `group` and logits for `logitPositions` positions per row. Attention keeps
-        /// one score slice per worker (`Parallel.workerCount`).
-        public mutating func forward(_ c: VARConfig, rows: Int, n: Int, keys: Int, group: Int, logitPositions: Int) {
+        /// one score slice per worker (`Parallel.workerCount`). A float16 model widens each block matrix (and
+        /// the head's) of a product with at least `HalfGEMM.wholeRows` rows into `weights`.
+        public mutating func forward(_ c: VARConfig, rows: Int, n: Int, keys: Int, group: Int, logitPositions: Int,
+                                     precision: WeightPrecision = .float32) {
             let R = rows * n, C = c.width
             x = max(x, R * C); y = max(y, R * C); qkv = max(qkv, R * 3 * C); attn = max(attn, R * C)
             hidden = max(hidden, R * c.mlpHidden); scores = max(scores, Parallel.workerCount * group * keys)
             logits = max(logits, rows * logitPositions * c.vocabSize)
+            guard precision.effective == .float16 else { return }
+            if R >= HalfGEMM.wholeRows { weights = max(weights, C * max(3 * C, c.mlpHidden)) }
+            // The head runs on all R rows, or one row's tail at a time (`VARSession.forward`).
+            let headRows = logitPositions == n ? R : logitPositions
+            if headRows >= HalfGEMM.wholeRows { weights = max(weights, c.vocabSize * C) }
         }
 
         /// Generation of scales `range` one at a time with `rows` rows (2B with CFG).
-        public mutating func scales(_ c: VARConfig, rows: Int, _ range: Range<Int>) {
+        public mutating func scales(_ c: VARConfig, rows: Int, _ range: Range<Int>, precision: WeightPrecision = .float32) {
             for si in range {
                 let n = c.patchSizes[si] * c.patchSizes[si]
-                forward(c, rows: rows, n: n, keys: c.scaleEnds[si], group: n, logitPositions: n)
+                forward(c, rows: rows, n: n, keys: c.scaleEnds[si], group: n, logitPositions: n, precision: precision)
             }
         }
 
         /// Bytes of the activation buffers and of the work buffers.
         public var activationBytes: Int { (x + y + qkv + attn + hidden) * MemoryLayout<Float>.stride }
-        public var workspaceBytes: Int { (scores + logits) * MemoryLayout<Float>.stride }
+        /// (`weights` is never empty: an unused `ScratchBuffer` holds one float.)
+        public var workspaceBytes: Int { (scores + logits + max(weights, 1)) * MemoryLayout<Float>.stride }
     }
 }
 
@@ -191,16 +200,16 @@ public final class VARSession {
                 // a = (γ1, γ2, s1, s2, β1, β2) per row, spec §5.2.
                 Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 2 * C,
                                               shift: a + 4 * C, modStride: 6 * C, into: y)
-                VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv)
+                VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv, scratch: ws.weights)
                 CachedAttention.forward(qkv: qkv, n: n, p0: p0, groups: groups, scaleMul: blk.scaleMul,
                                         cache: cache, block: bi, scores: scores, slots: slots, out: attn)
-                VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y)
+                VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y, scratch: ws.weights)
                 Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C)
                 Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 3 * C,
                                               shift: a + 5 * C, modStride: 6 * C, into: y)
-                VARSession.linear(y, rows: R, blk.fc1, blk.fc1Bias, into: hidden)
+                VARSession.linear(y, rows: R, blk.fc1, blk.fc1Bias, into: hidden, scratch: ws.weights)
                 Elementwise.geluTanh(hidden, count: R * c.mlpHidden)
-                VARSession.linear(hidden, rows: R, blk.fc2, blk.fc2Bias, into: y)
+                VARSession.linear(hidden, rows: R, blk.fc2, blk.fc2Bias, into: y, scratch: ws.weights)
                 Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C)
             }
         }
@@ -214,11 +223,11 @@ public final class VARSession {
                                           modStride: 2 * C, into: y)
         }
         if skip == 0 {
-            VARSession.linear(y, rows: R, model.head, model.headBias, into: logits)
+            VARSession.linear(y, rows: R, model.head, model.headBias, into: logits, scratch: ws.weights)
         } else {
             for r in 0..<rows {
                 VARSession.linear(y + (r * n + skip) * C, rows: m, model.head, model.headBias,
-                                  into: logits + r * m * c.vocabSize)
+                                  into: logits + r * m * c.vocabSize, scratch: ws.weights)
             }
         }
         return logits
@@ -226,33 +235,37 @@ public final class VARSession {
 
     // MARK: helpers
 
-    /// `out (rows, out) = x (rows, in) · Wᵀ + bias` (few rows: `SmallGEMM`, otherwise BLAS).
-    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ bias: Tensor,
-                       into out: UnsafeMutablePointer<Float>) {
-        let outF = w.shape[0], inF = w.shape[1]
-        if rows <= SmallGEMM.maxRows {
-            w.data.withUnsafeBufferPointer { wb in
-                bias.data.withUnsafeBufferPointer { bb in
+    /// `out (rows, out) = x (rows, in) · Wᵀ + bias`. float32 weights: `SmallGEMM` for few rows, else BLAS;
+    /// float16 weights: `HalfGEMM` (with `scratch`, many-row products widen the whole matrix into it).
+    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: LinearWeight, _ bias: Tensor,
+                       into out: UnsafeMutablePointer<Float>, scratch: ScratchBuffer? = nil) {
+        let outF = w.outFeatures, inF = w.inFeatures
+        bias.data.withUnsafeBufferPointer { bb in
+            guard let bp = bb.baseAddress else { return }
+            switch w.storage {
+            case let .float16(h):
+                h.withUnsafeBufferPointer { wb in
                     guard let wp = wb.baseAddress else { return }
-                    SmallGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF,
-                                     bias: bb.baseAddress, into: out)
+                    HalfGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out,
+                                    scratch: scratch)
+                }
+            case let .float32(f):
+                f.withUnsafeBufferPointer { wb in
+                    guard let wp = wb.baseAddress else { return }
+                    if rows <= SmallGEMM.maxRows {
+                        SmallGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out)
+                        return
+                    }
+                    for r in 0..<rows { (out + r * outF).update(from: bp, count: outF) }
+                    BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: wp, ldb: inF, beta: 1,
+                              c: out, ldc: outF)
                 }
             }
-            return
-        }
-        bias.data.withUnsafeBufferPointer { b in
-            guard let bp = b.baseAddress else { return }
-            for r in 0..<rows { (out + r * outF).update(from: bp, count: outF) }
-        }
-        w.data.withUnsafeBufferPointer { wb in
-            guard let wp = wb.baseAddress else { return }
-            BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: wp, ldb: inF, beta: 1,
-                      c: out, ldc: outF)
         }
     }
 
-    static func linear(_ x: [Float], rows: Int, _ w: Tensor, _ bias: Tensor) -> [Float] {
-        var out = [Float](repeating: 0, count: rows * w.shape[0])
+    static func linear(_ x: [Float], rows: Int, _ w: LinearWeight, _ bias: Tensor) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * w.outFeatures)
         x.withUnsafeBufferPointer { xb in
             out.withUnsafeMutableBufferPointer { ob in
                 if let xp = xb.baseAddress, let op = ob.baseAddress { linear(xp, rows: rows, w, bias, into: op) }

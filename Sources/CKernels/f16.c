@@ -1,0 +1,153 @@
+/* Float16 weights: conversions and the few-row linear kernel (docs/performance.md, "16-bit weights"). */
+#include "ckernels.h"
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+int vg_cpu_has_f16c(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+    return 0;
+#endif
+}
+
+static int has_f16c_cached(void) {
+    static int state = -1;      /* benign race: every thread computes the same value */
+    if (state < 0) state = vg_cpu_has_f16c();
+    return state;
+}
+
+/* binary32 -> binary16, round to nearest even, in integer arithmetic. */
+static uint16_t f32_to_f16_scalar(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));  /* NaN, quiet */
+    if (a >= 0x47800000u) return (uint16_t)(sign | 0x7c00u);       /* >= 2^16 (or inf): inf */
+    if (a < 0x38800000u) {                                          /* below 2^-14: subnormal half */
+        if (a < 0x33000000u) return (uint16_t)sign;                 /* below 2^-25: rounds to zero */
+        uint32_t e = a >> 23, m = (a & 0x7fffffu) | 0x800000u, shift = 126 - e;
+        uint32_t r = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (r & 1))) r++;
+        return (uint16_t)(sign | r);
+    }
+    uint32_t h = (a >> 13) - (112u << 10), rem = a & 0x1fffu;      /* rebias 127 -> 15 */
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;         /* a carry may reach inf: correct */
+    return (uint16_t)(sign | h);
+}
+
+static float f16_to_f32_scalar(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
+    if (e == 0) {
+        if (m == 0) {
+            x = sign;
+        } else {                                                    /* subnormal: normalise */
+            e = 113;
+            while (!(m & 0x400u)) { m <<= 1; e--; }
+            x = sign | (e << 23) | ((m & 0x3ffu) << 13);
+        }
+    } else if (e == 31) {
+        x = sign | 0x7f800000u | (m << 13);
+    } else {
+        x = sign | ((e + 112) << 23) | (m << 13);
+    }
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+#if defined(__x86_64__)
+#define VG_F16C __attribute__((target("avx2,fma,f16c")))
+
+VG_F16C static void f32_to_f16_f16c(const float *src, uint16_t *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128((__m128i *)(dst + i), h);
+    }
+    for (; i < n; i++) dst[i] = f32_to_f16_scalar(src[i]);
+}
+
+VG_F16C static void f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = f16_to_f32_scalar(src[i]);
+}
+
+VG_F16C static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Two weight rows (w0, w1; w1 may equal w0 when `two` is 0) against `nr` ≤ 4 input rows: 8 accumulators,
+   each weight vector converted once and used nr times. Inlined with constant nr so the loops unroll. */
+VG_F16C __attribute__((always_inline)) static inline void
+block(const float *const *xr, int nr, const uint16_t *w0, const uint16_t *w1, size_t k, float s0[4], float s1[4]) {
+    __m256 a0[4], a1[4];
+    for (int j = 0; j < nr; j++) { a0[j] = _mm256_setzero_ps(); a1[j] = _mm256_setzero_ps(); }
+    size_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+        __m256 v0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + i)));
+        __m256 v1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w1 + i)));
+        for (int j = 0; j < nr; j++) {
+            __m256 xv = _mm256_loadu_ps(xr[j] + i);
+            a0[j] = _mm256_fmadd_ps(v0, xv, a0[j]);
+            a1[j] = _mm256_fmadd_ps(v1, xv, a1[j]);
+        }
+    }
+    for (int j = 0; j < nr; j++) { s0[j] = hsum(a0[j]); s1[j] = hsum(a1[j]); }
+    for (; i < k; i++) {
+        float f0 = f16_to_f32_scalar(w0[i]), f1 = f16_to_f32_scalar(w1[i]);
+        for (int j = 0; j < nr; j++) { s0[j] += f0 * xr[j][i]; s1[j] += f1 * xr[j][i]; }
+    }
+}
+
+VG_F16C void vg_linear_f16(const float *x, size_t m, size_t ldx, const uint16_t *w, size_t k, size_t o0, size_t o1,
+                           const float *bias, float *out, size_t ldo) {
+    for (size_t o = o0; o < o1; o += 2) {
+        int two = o + 1 < o1;
+        const uint16_t *w0 = w + o * k, *w1 = two ? w0 + k : w0;
+        float b0 = bias ? bias[o] : 0, b1 = bias && two ? bias[o + 1] : 0;
+        for (size_t r = 0; r < m; r += 4) {
+            const float *xr[4];
+            int nr = m - r < 4 ? (int)(m - r) : 4;
+            for (int j = 0; j < nr; j++) xr[j] = x + (r + j) * ldx;
+            float s0[4], s1[4];
+            switch (nr) {
+            case 4: block(xr, 4, w0, w1, k, s0, s1); break;
+            case 3: block(xr, 3, w0, w1, k, s0, s1); break;
+            case 2: block(xr, 2, w0, w1, k, s0, s1); break;
+            default: block(xr, 1, w0, w1, k, s0, s1); break;
+            }
+            for (int j = 0; j < nr; j++) {
+                out[(r + j) * ldo + o] = s0[j] + b0;
+                if (two) out[(r + j) * ldo + o + 1] = s1[j] + b1;
+            }
+        }
+    }
+}
+#else
+void vg_linear_f16(const float *x, size_t m, size_t ldx, const uint16_t *w, size_t k, size_t o0, size_t o1,
+                   const float *bias, float *out, size_t ldo) {
+    (void)x; (void)m; (void)ldx; (void)w; (void)k; (void)o0; (void)o1; (void)bias; (void)out; (void)ldo;
+}
+#endif
+
+void vg_f32_to_f16(const float *src, uint16_t *dst, size_t n) {
+#if defined(__x86_64__)
+    if (has_f16c_cached()) { f32_to_f16_f16c(src, dst, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) dst[i] = f32_to_f16_scalar(src[i]);
+}
+
+void vg_f16_to_f32(const uint16_t *src, float *dst, size_t n) {
+#if defined(__x86_64__)
+    if (has_f16c_cached()) { f16_to_f32_f16c(src, dst, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) dst[i] = f16_to_f32_scalar(src[i]);
+}

@@ -1,0 +1,78 @@
+import CKernels
+
+/// Linear layers with float16 weights (`LinearWeight.Storage.float16`; needs `WeightPrecision.float16Supported`).
+///
+/// - Few rows (the small scales, where a step streams every weight once and is memory-bound): the C kernel
+///   `vg_linear_f16` reads each weight row once, widens 8 weights per F16C instruction and does the FMAs for all
+///   rows, in parallel over output features. Half the bytes of `SmallGEMM`'s float32 stream.
+/// - More rows: each worker widens a panel of weight rows into a float32 buffer that stays in its cache and
+///   runs a single-threaded sgemm on it; workers take disjoint panels.
+/// - Many rows (compute-bound), given a scratch buffer: the whole matrix is widened into it once and one threaded
+///   sgemm runs on it (panels would make sgemm pack the input again per panel: 15–30% slower there).
+/// Both accumulate in float32; the results equal a float32 linear over the float16-rounded weights up to
+/// summation order (tested to 1e-5 relative).
+enum HalfGEMM {
+    /// Rows up to which the fused kernel beats the panels (`halfGEMMTiming`, n 4096, k 1024, AMD EPYC, 2 threads:
+    /// m = 1 0.85–0.89 ms vs float32 `SmallGEMM` 1.09–1.41 ms; m = 16 fused 2.2–2.5 ms, panels 2.3–2.4 ms).
+    static let maxRows = 16
+
+    /// Floats of one worker's converted panel (1 MB). Every sgemm call packs its whole input again, so larger
+    /// panels pay off as rows grow: 256K floats beat 16K and 64K at every row count measured.
+    static let panelFloats = 1 << 18
+
+    /// Rows from which, given a scratch buffer, the whole matrix is widened once (VAR-d16 at B = 1: the panels
+    /// beat float32 up to 72 rows, scale 6, and lost 10–25% from 128 rows, scale 7, on).
+    static let wholeRows = 128
+
+    /// `out (m, n) = x (m, k) · Wᵀ + bias`, W `(n, k)` float16 row-major.
+    static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
+                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                       scratch: ScratchBuffer? = nil) {
+        if m <= maxRows {
+            fused(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out)
+        } else if m >= wholeRows, let scratch {
+            whole(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out, scratch: scratch)
+        } else {
+            panels(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out)
+        }
+    }
+
+    /// The few-row path: one pass over the weights, parallel over output features.
+    static func fused(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
+                      inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(n, grain: max(8, 65536 / max(k, 1))) { range in
+            vg_linear_f16(x, m, k, w, k, range.lowerBound, range.upperBound, bias, out, n)
+        }
+    }
+
+    /// The many-row path: the whole matrix widened into `scratch` (in parallel), then one (threaded) sgemm.
+    static func whole(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
+                      inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                      scratch: ScratchBuffer) {
+        let wide = scratch.reserve(n * k)    // (n, k)
+        Parallel.forEach(n * k, grain: 1 << 18) { r in vg_f16_to_f32(w + r.lowerBound, wide + r.lowerBound, r.count) }
+        if let bias { for r in 0..<m { (out + r * n).update(from: bias, count: n) } }
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: x, lda: k, b: wide, ldb: k, beta: bias == nil ? 0 : 1, c: out, ldc: n)
+    }
+
+    /// The middle path: per worker, panels of `panelFloats / k` weight rows widened to float32, then sgemm.
+    static func panels(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
+                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                       panelFloats: Int = HalfGEMM.panelFloats) {
+        let P = min(n, max(8, panelFloats / max(k, 1) / 8 * 8))       // weight rows per panel
+        let count = (n + P - 1) / P
+        if let bias { for r in 0..<m { (out + r * n).update(from: bias, count: n) } }
+        BLAS.use(threads: 1)
+        Parallel.forEachChunk(count, grain: 1, maxChunks: Parallel.workerCount) { _, range in
+            // Allocated per call: ≤ 1 MB per worker, served from the heap after the first call.
+            let panel = UnsafeMutablePointer<Float>.allocate(capacity: P * k)   // (P, k)
+            defer { panel.deallocate() }
+            for p in range {
+                let o0 = p * P, rowsHere = min(P, n - o0)
+                vg_f16_to_f32(w + o0 * k, panel, rowsHere * k)
+                BLAS.gemmInRegion(transB: true, m: m, n: rowsHere, k: k, a: x, lda: k, b: panel, ldb: k,
+                                  beta: bias == nil ? 0 : 1, c: out + o0, ldc: n)
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import CKernels
+
+/// How a model stores the weight matrices of its linear layers.
+public enum WeightPrecision: String, Sendable, CaseIterable {
+    /// IEEE binary32, as in the checkpoint (the default).
+    case float32
+    /// IEEE binary16 (round to nearest even at load), converted to float32 on the fly and accumulated in float32:
+    /// half the weight memory and the weight traffic of the memory-bound small scales (docs/performance.md).
+    case float16
+
+    /// Whether this CPU runs the float16 kernels (AVX2 + FMA + F16C).
+    public static let float16Supported = vg_cpu_has_f16c() != 0
+
+    /// The precision actually used when this one is asked for: float16 falls back to float32 on a CPU
+    /// without F16C (the weights are then kept as loaded).
+    public var effective: WeightPrecision { self == .float16 && !Self.float16Supported ? .float32 : self }
+
+    /// Bytes per stored weight.
+    public var bytesPerWeight: Int { self == .float16 ? 2 : 4 }
+
+    /// One line naming the storage and the kernels, for `--verbose`.
+    public var kernelDescription: String {
+        switch self {
+        case .float32:
+            return "float32 weights (SmallGEMM ≤ \(SmallGEMM.maxRows) rows, OpenBLAS sgemm above)"
+        case .float16:
+            return "float16 weights (F16C: fused kernel ≤ \(HalfGEMM.maxRows) rows, float32 panels + sgemm above)"
+        }
+    }
+}
+
+/// The weight matrix `W (out, in)` of a linear layer, row-major, stored in float32 or float16.
+/// Biases stay float32 `Tensor`s beside it.
+struct LinearWeight {
+    enum Storage {
+        case float32([Float])
+        case float16([UInt16])     // binary16 bit patterns
+    }
+
+    let outFeatures: Int
+    let inFeatures: Int
+    let storage: Storage
+
+    /// Stores `tensor (out, in)` with `precision.effective`.
+    init(_ tensor: Tensor, precision: WeightPrecision) {
+        precondition(tensor.rank == 2, "LinearWeight needs a (out, in) matrix, got \(tensor.shape)")
+        outFeatures = tensor.shape[0]
+        inFeatures = tensor.shape[1]
+        switch precision.effective {
+        case .float32:
+            storage = .float32(tensor.data)
+        case .float16:
+            storage = .float16(HalfConversion.half(tensor.data))
+        }
+    }
+
+    var precision: WeightPrecision {
+        if case .float16 = storage { return .float16 }
+        return .float32
+    }
+
+    var shape: [Int] { [outFeatures, inFeatures] }
+    var count: Int { outFeatures * inFeatures }
+    var bytes: Int { count * precision.bytesPerWeight }
+
+    /// The weights as float32 (the stored values exactly; float16 ones widened).
+    var tensor: Tensor {
+        switch storage {
+        case let .float32(d): return Tensor(shape: shape, data: d)
+        case let .float16(h): return Tensor(shape: shape, data: HalfConversion.float(h))
+        }
+    }
+}
+
+/// Conversions between float32 and binary16 bit patterns (round to nearest even; F16C when present).
+enum HalfConversion {
+    static func half(_ x: [Float]) -> [UInt16] { map(x, zero: 0, vg_f32_to_f16) }
+
+    static func float(_ h: [UInt16]) -> [Float] { map(h, zero: 0, vg_f16_to_f32) }
+
+    /// `convert(src, dst, count)` over a whole array.
+    private static func map<A, B>(_ src: [A], zero: B,
+                                  _ convert: (UnsafePointer<A>, UnsafeMutablePointer<B>, Int) -> Void) -> [B] {
+        var out = [B](repeating: zero, count: src.count)
+        src.withUnsafeBufferPointer { s in
+            out.withUnsafeMutableBufferPointer { d in
+                if let sp = s.baseAddress, let dp = d.baseAddress { convert(sp, dp, src.count) }
+            }
+        }
+        return out
+    }
+}
