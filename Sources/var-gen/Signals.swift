@@ -13,7 +13,7 @@ enum InterruptHandling {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                TemporaryFiles.shared.removeAll()
+                TemporaryFiles.shared.removeAll(closing: true)   // no new temporaries until exit
                 FileHandle.standardError.write("\nvar-gen: interrupted\n".data(using: .utf8)!)
                 _exit(128 + sig)
             }

@@ -109,6 +109,13 @@ struct RuntimeImageTests {
         TemporaryFiles.shared.removeAll()
         #expect(!FileManager.default.fileExists(atPath: g.temporaryPath))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["busy"])
+        // After the interrupt handler closed the registry, other threads cannot start new temporaries.
+        let registry = TemporaryFiles()
+        let h = try AtomicFile(path: dir + "/before.png", registry: registry)
+        registry.removeAll(closing: true)
+        #expect(!FileManager.default.fileExists(atPath: h.temporaryPath))
+        #expect(throws: RuntimeError.self) { try AtomicFile(path: dir + "/after.png", registry: registry) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["busy"])
         // Missing directory: error names the path.
         #expect(throws: RuntimeError.self) { try AtomicFile.write([1], to: dir + "/no/such/dir/a.png") }
     }

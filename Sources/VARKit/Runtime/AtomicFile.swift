@@ -38,18 +38,36 @@ public final class TemporaryFiles: @unchecked Sendable {
     public static let shared = TemporaryFiles()
     private let lock = NSLock()
     private var paths: Set<String> = []
+    private var closed = false
+
+    public init() {}
 
     public func register(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
     public func unregister(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
     public var pending: Set<String> { lock.lock(); defer { lock.unlock() }; return paths }
 
-    /// Deletes every registered file (best effort) and forgets them.
-    public func removeAll() {
+    /// Creates `path` exclusively and registers it in one step under the lock, so that a concurrent
+    /// `removeAll` sees either both or neither. Returns the descriptor, or −1 (errno set; `ECANCELED` once
+    /// the registry was closed by `removeAll(closing: true)`).
+    func create(_ path: String) -> Int32 {
         lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { errno = ECANCELED; return -1 }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 { paths.insert(path) }
+        return fd
+    }
+
+    /// Deletes every registered file (best effort) and forgets them. With `closing` (the interrupt handler,
+    /// which runs while other threads keep working until the process exits) no new file can be created
+    /// afterwards, so none is left behind.
+    public func removeAll(closing: Bool = false) {
+        lock.lock()
+        if closing { closed = true }
         let all = paths
         paths.removeAll()
-        lock.unlock()
         for p in all { unlink(p) }
+        lock.unlock()
     }
 }
 
@@ -62,17 +80,20 @@ public final class AtomicFile {
     private var fd: Int32
     public private(set) var offset: UInt64 = 0
 
-    public init(path: String) throws {
+    private let registry: TemporaryFiles
+
+    public init(path: String, registry: TemporaryFiles = .shared) throws {
         self.path = path
+        self.registry = registry
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
         temporaryPath = dir + "/." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        fd = registry.create(temporaryPath)
         guard fd >= 0 else {
-            throw RuntimeError.io(path: path, operation: "create a temporary file for", message: FileIO.errnoText())
+            let message = errno == ECANCELED ? "the program is being interrupted" : FileIO.errnoText()
+            throw RuntimeError.io(path: path, operation: "create a temporary file for", message: message)
         }
-        TemporaryFiles.shared.register(temporaryPath)
     }
 
     deinit { abort() }
@@ -117,15 +138,15 @@ public final class AtomicFile {
             abort()
             throw RuntimeError.io(path: path, operation: "rename into", message: message)
         }
-        TemporaryFiles.shared.unregister(temporaryPath)
+        registry.unregister(temporaryPath)
     }
 
     /// Discards the temporary file (no effect after `commit()`).
     public func abort() {
         if fd >= 0 { close(fd); fd = -1 }
-        if TemporaryFiles.shared.pending.contains(temporaryPath) {
+        if registry.pending.contains(temporaryPath) {
             unlink(temporaryPath)
-            TemporaryFiles.shared.unregister(temporaryPath)
+            registry.unregister(temporaryPath)
         }
     }
 
