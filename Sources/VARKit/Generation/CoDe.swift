@@ -78,17 +78,6 @@ public final class CoDeGenerator {
 
     public func refinerKVCacheBytes(batch: Int) -> Int { sameModel ? 0 : refiner.kvCacheBytes(batch: batch) }
 
-    /// Work-buffer bytes: the larger of the drafter's biggest step and the refiner's prefill/last step.
-    public func workspaceBytes(batch: Int) -> Int {
-        let c = refiner.config, P = c.scaleEnds[draftSteps], pnN = c.patchSizes[draftSteps]
-        let prefill = refiner.workspaceBytes(rows: 2 * batch, positions: P, keys: P,
-                                             logitRows: 2 * batch * pnN * pnN)
-        let last = drafter.config.patchSizes[draftSteps - 1]
-        let draft = drafter.workspaceBytes(rows: 2 * batch, positions: last * last, keys: drafterCapacity,
-                                           logitRows: 2 * batch * last * last)
-        return max(prefill, draft, refiner.generationWorkspaceBytes(batch: batch))
-    }
-
     /// Runs the drafter for scales `0 … N−1` (spec §7.2).
     public func draft(labels rawLabels: [Int], seeds: [UInt64], sampling: SamplingConfig, editing: EditingHook? = nil,
                       progress: ProgressHandler? = nil) throws -> CoDeDraft {

@@ -75,11 +75,6 @@ public final class VARGenerator {
         arena.account(to: accountant)
         workspace.account(to: accountant)
     }
-
-    /// Bytes of KV cache and work buffers a call with `batch` images needs (for a memory accountant).
-    public func memoryBytes(batch: Int) -> (kvCache: Int, workspace: Int) {
-        (model.kvCacheBytes(batch: batch), model.generationWorkspaceBytes(batch: batch))
-    }
 }
 
 /// Plain VAR generation in one call (spec §6.1); see `VARGenerator.generate`.

@@ -72,6 +72,19 @@ public enum BLAS {
                     blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
+    /// A linear layer on raw buffers: `out (m, n) = x (m, k) · Wᵀ + bias`, W `(n, k)` row-major (PyTorch's
+    /// layout): the bias is copied into every row of `out`, then one sgemm adds the product (β = 1).
+    static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<Float>, outFeatures n: Int,
+                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+        if let bias { fillRows(out, rows: m, with: bias, count: n) }
+        gemm(transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, beta: bias == nil ? 0 : 1, c: out, ldc: n)
+    }
+
+    /// Copies `row` (`count` floats) into each of the `rows` rows of `out`.
+    static func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, with row: UnsafePointer<Float>, count: Int) {
+        for r in 0..<rows { (out + r * count).update(from: row, count: count) }
+    }
+
     /// The name of the OpenBLAS kernel family in use (e.g. "SkylakeX"; "Prescott" means slow, see performance.md).
     public static var coreName: String {
         guard let p = openblas_get_corename() else { return "unknown" }
@@ -94,19 +107,16 @@ extension Tensor {
         let inF = weight.shape[1], outF = weight.shape[0]
         precondition(shape.last == inF, "linear: input width \(shape.last ?? -1) ≠ weight in-features \(inF)")
         let n = count / inF
+        if let bias { precondition(bias.count == outF) }
         var out = [Float](repeating: 0, count: n * outF)
-        if let bias {
-            precondition(bias.count == outF)
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<n { for j in 0..<outF { o[r * outF + j] = bias.data[j] } }
-            }
-        }
         data.withUnsafeBufferPointer { x in
             weight.data.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { o in
-                    BLAS.gemm(transB: true, m: n, n: outF, k: inF,
-                              a: x.baseAddress!, lda: inF, b: w.baseAddress!, ldb: inF,
-                              beta: bias == nil ? 0 : 1, c: o.baseAddress!, ldc: outF)
+                    func run(_ b: UnsafePointer<Float>?) {
+                        BLAS.linear(x.baseAddress!, rows: n, weight: w.baseAddress!, outFeatures: outF, inFeatures: inF,
+                                    bias: b, into: o.baseAddress!)
+                    }
+                    if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
                 }
             }
         }

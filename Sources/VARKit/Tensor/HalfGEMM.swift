@@ -51,8 +51,7 @@ enum HalfGEMM {
                       scratch: ScratchBuffer) {
         let wide = scratch.reserve(n * k)    // (n, k)
         Parallel.forEach(n * k, grain: 1 << 18) { r in vg_f16_to_f32(w + r.lowerBound, wide + r.lowerBound, r.count) }
-        if let bias { for r in 0..<m { (out + r * n).update(from: bias, count: n) } }
-        BLAS.gemm(transB: true, m: m, n: n, k: k, a: x, lda: k, b: wide, ldb: k, beta: bias == nil ? 0 : 1, c: out, ldc: n)
+        BLAS.linear(x, rows: m, weight: wide, outFeatures: n, inFeatures: k, bias: bias, into: out)
     }
 
     /// The middle path: per worker, panels of `panelFloats / k` weight rows widened to float32, then sgemm.
@@ -61,7 +60,7 @@ enum HalfGEMM {
                        panelFloats: Int = HalfGEMM.panelFloats) {
         let P = min(n, max(8, panelFloats / max(k, 1) / 8 * 8))       // weight rows per panel
         let count = (n + P - 1) / P
-        if let bias { for r in 0..<m { (out + r * n).update(from: bias, count: n) } }
+        if let bias { BLAS.fillRows(out, rows: m, with: bias, count: n) }
         BLAS.use(threads: 1)
         Parallel.forEachChunk(count, grain: 1, maxChunks: Parallel.workerCount) { _, range in
             // Allocated per call: ≤ 1 MB per worker, served from the heap after the first call.

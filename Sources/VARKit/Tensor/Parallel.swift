@@ -3,8 +3,11 @@ import Foundation
 
 /// Splits elementwise work over the machine's cores.
 public enum Parallel {
-    /// Number of worker chunks used by `forEach`.
-    public static var workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The machine's cores (fixed for the process).
+    public static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Number of worker chunks used by `forEach` (`--threads`; defaults to every core).
+    public static var workerCount: Int = processorCount
 
     /// Calls `body(range)` on disjoint sub-ranges covering `0..<count`, in parallel when the work is large enough.
     /// `grain` is the smallest range worth a thread hop.

@@ -127,21 +127,6 @@ public final class VARModel {
         KVCache.floats(depth: config.depth, rows: 2 * batch, heads: config.heads, headDim: config.headDim,
                        capacity: positions ?? config.tokenCount) * MemoryLayout<Float>.stride
     }
-
-    /// Work-buffer bytes of one forward over `positions` positions of `rows` rows (activations, qkv,
-    /// FFN hidden, attention scores for keys up to `keys` (one slice per worker), logits for `logitRows` rows).
-    public func workspaceBytes(rows: Int, positions n: Int, keys: Int, logitRows: Int) -> Int {
-        let C = config.width
-        let floats = rows * n * (3 * C + 3 * C + config.mlpHidden) + Parallel.workerCount * n * keys + logitRows * config.vocabSize
-        return floats * MemoryLayout<Float>.stride
-    }
-
-    /// Work-buffer bytes of plain generation for `batch` images (largest scale step).
-    public func generationWorkspaceBytes(batch: Int) -> Int {
-        let last = config.patchSizes.last ?? 1
-        return workspaceBytes(rows: 2 * batch, positions: last * last, keys: config.tokenCount,
-                              logitRows: 2 * batch * last * last)
-    }
 }
 
 extension VARModel {

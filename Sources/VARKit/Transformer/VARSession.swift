@@ -37,13 +37,13 @@ public final class VARWorkspace {
 
         /// One forward of `rows` rows over `n` new positions ending at key position `keys`, with the largest
         /// block-causal query group `group` and logits for `logitPositions` positions per row. Attention keeps
-        /// one score slice per worker (`Parallel.workerCount`). A float16 model widens each block matrix (and
+        /// one score slice per core (`Parallel.processorCount`). A float16 model widens each block matrix (and
         /// the head's) of a product with at least `HalfGEMM.wholeRows` rows into `weights`.
         public mutating func forward(_ c: VARConfig, rows: Int, n: Int, keys: Int, group: Int, logitPositions: Int,
                                      precision: WeightPrecision = .float32) {
             let R = rows * n, C = c.width
             x = max(x, R * C); y = max(y, R * C); qkv = max(qkv, R * 3 * C); attn = max(attn, R * C)
-            hidden = max(hidden, R * c.mlpHidden); scores = max(scores, Parallel.workerCount * group * keys)
+            hidden = max(hidden, R * c.mlpHidden); scores = max(scores, Parallel.processorCount * group * keys)
             logits = max(logits, rows * logitPositions * c.vocabSize)
             guard precision.effective == .float16 else { return }
             if R >= HalfGEMM.wholeRows { weights = max(weights, C * max(3 * C, c.mlpHidden)) }
@@ -192,7 +192,9 @@ public final class VARSession {
         let y = ws.y.reserve(R * C), qkv = ws.qkv.reserve(R * 3 * C), attn = ws.attn.reserve(R * C)
         let hidden = ws.hidden.reserve(R * c.mlpHidden)
         let maxGroup = groups.map { $0.end - $0.start }.max() ?? 0
-        let slots = Parallel.workerCount
+        // One score slice per core, not per current worker: the buffer's size must not depend on `--threads`
+        // (or on another thread changing it), so that `Plan` predicts it exactly.
+        let slots = Parallel.processorCount
         let scores = ws.scores.reserve(slots * maxGroup * p1)
         for (bi, blk) in model.blocks.enumerated() {
             ada[bi].withUnsafeBufferPointer { aBuf in
@@ -256,9 +258,7 @@ public final class VARSession {
                         SmallGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out)
                         return
                     }
-                    for r in 0..<rows { (out + r * outF).update(from: bp, count: outF) }
-                    BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: wp, ldb: inF, beta: 1,
-                              c: out, ldc: outF)
+                    BLAS.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out)
                 }
             }
         }
