@@ -18,6 +18,7 @@ struct BenchCommand: Command {
         .value("repeats", "R", "Timed calls per configuration.", default: "3", short: "r"),
         .value("warmup", "W", "Untimed calls first, per configuration.", default: "1"),
         .flag("json", "Print one JSON record instead of Markdown tables."),
+        .flag("profile", "Also time each kind of transformer operation (linear layers, attention, norms…)."),
         .flag("sgemm", "Measure the sgemm peak instead (2048×1024 · 1024×4096, float32) in GFLOP/s."),
     ] + SamplingOptions.specs + RuntimeOptions.specs
 
@@ -30,6 +31,7 @@ struct BenchCommand: Command {
     var repeats: Int, warmup: Int
     var json: Bool
     var sgemm: Bool
+    var profile: Bool
     /// One pipeline per `--draft-steps` value (one plain pipeline without CoDe).
     var pipelines: [Pipeline] = []
     var vaePath = ""
@@ -47,6 +49,7 @@ struct BenchCommand: Command {
         warmup = try p.int("warmup") ?? 1
         json = p.flag("json")
         sgemm = p.flag("sgemm")
+        profile = p.flag("profile")
         if let bad = batches.first(where: { $0 < 1 }) {
             throw UsageError.invalid("batch", String(bad), expected: "batch sizes ≥ 1 (e.g. 1,8)")
         }
@@ -181,11 +184,18 @@ struct BenchCommand: Command {
                 var samples: [BenchSample] = []
                 for r in 0..<(warmup + repeats) {
                     var sample = BenchSample()
+                    if profile { engine.workspace.profile = OpProfile() }
+                    var seen = OpProfile()
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     let out = try engine.generate(labels: labels, seeds: seeds, sampling: settings[pi]) { p in
                         sample.record(p)
+                        if let now = engine.workspace.profile {
+                            sample.record(now - seen, role: BenchSample.role(p.stage))
+                            seen = now
+                        }
                         return true
                     }
+                    engine.workspace.profile = nil
                     sample.total = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
                     sample.decode = engine.lastTimings.decode
                     precondition(out.images.count == batch)     // keeps the result alive
@@ -211,6 +221,7 @@ struct BenchCommand: Command {
                                 + "- \(warmup) warm-up + \(repeats) timed calls per row; medians over the timed calls; "
                                 + "spread = min–max of s/image\n- process peak RSS (whole run): \(ByteSize.format(peakRSS))\n\n")
             context.console.out(BenchResult.summaryTable(results) + "\n" + BenchResult.scaleTable(results))
+            if profile { context.console.out("\n" + BenchResult.profileTable(results)) }
         }
     }
 }
@@ -254,13 +265,23 @@ struct BenchSample {
     /// Per scale: (role, transformer seconds, sampling seconds).
     var scales: [(role: String, transformer: Double, sampling: Double)] = []
 
-    mutating func record(_ p: GenerationProgress) {
-        let role: String
-        switch p.stage {
-        case .generate: role = "model"
-        case .draft: role = "drafter"
-        case .refine: role = "refiner"
+    /// Operation times by model role (with `--profile`).
+    var profile: [String: OpProfile] = [:]
+
+    static func role(_ stage: GenerationProgress.Stage) -> String {
+        switch stage {
+        case .generate: "model"
+        case .draft: "drafter"
+        case .refine: "refiner"
         }
+    }
+
+    mutating func record(_ ops: OpProfile, role: String) {
+        profile[role] = (profile[role] ?? OpProfile()) + ops
+    }
+
+    mutating func record(_ p: GenerationProgress) {
+        let role = Self.role(p.stage)
         transformer[role, default: 0] += p.transformerSeconds
         sampling += p.samplingSeconds
         scales.append((role, p.transformerSeconds, p.samplingSeconds))
@@ -333,6 +354,32 @@ struct BenchResult {
             s += String(format: "| %@ | %d | %.3f | %.3f–%.3f, %.3f | %.3f | %@ | %.3f | %.3f | %@ |\n",
                         r.label, r.batch, r.secondsPerImage, r.perImage.min() ?? 0, r.perImage.max() ?? 0, r.sd,
                         r.imagesPerSecond, tr, r.sampling, r.decode, ByteSize.format(r.accountedPeak))
+        }
+        return s
+    }
+
+    /// Median seconds per image of `op` for `role`, and the FLOP rate.
+    func profile(_ role: String, _ op: OpProfile.Op) -> (seconds: Double, gflops: Double) {
+        let secs = samples.map { ($0.profile[role]?[op] ?? 0) / Double(batch) }
+        let flops = (samples.first?.profile[role]?.flops(op) ?? 0) / Double(batch)
+        let s = median(secs)
+        return (s, s > 0 ? flops / s / 1e9 : 0)
+    }
+
+    static func profileTable(_ rs: [BenchResult]) -> String {
+        var s = "Transformer time by operation (seconds per image, medians; GFLOP/s where the operation is a product):\n\n"
+            + "| models | batch | model | operation | s/image | share | GFLOP/s |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        for r in rs {
+            for role in r.roles where r.samples.contains(where: { $0.profile[role] != nil }) {
+                let rows = OpProfile.Op.allCases.map { ($0, r.profile(role, $0)) }
+                let total = rows.reduce(0) { $0 + $1.1.seconds }
+                for (op, v) in rows where v.seconds > 0 {
+                    s += String(format: "| %@ | %d | %@ | %@ | %.4f | %.1f %% | %@ |\n", r.label, r.batch, role, op.name,
+                                v.seconds, 100 * v.seconds / max(total, 1e-12),
+                                v.gflops > 0 ? String(format: "%.1f", v.gflops) : "")
+                }
+                s += String(format: "| %@ | %d | %@ | **all operations** | %.4f | 100 %% | |\n", r.label, r.batch, role, total)
+            }
         }
         return s
     }

@@ -100,6 +100,14 @@ final class Engine {
 
     var config: VARConfig { pipeline.primary.config }
 
+    /// The transformer work buffers (and their optional `OpProfile`) of the generator.
+    var workspace: VARWorkspace {
+        switch generator {
+        case let .plain(g): g.workspace
+        case let .collaborative(g): g.workspace
+        }
+    }
+
     /// The largest batch ≤ `requested` whose predicted peak fits in `budget` bytes; nil if even one image
     /// does not fit.
     func batchSize(requested: Int, budget: Int?) -> Int? {

@@ -31,7 +31,8 @@ import Testing
 @Suite struct TransformerSmallGEMMTests {
     /// The few-row linear kernel against BLAS: relative error ≤ 1e-5 of the row norm, for every remainder.
     @Test func smallGEMMMatchesBLAS() {
-        for (m, n, k) in [(1, 37, 19), (2, 64, 32), (3, 20, 100), (5, 33, 64), (7, 8, 1024), (16, 40, 96)] {
+        for (m, n, k) in [(1, 37, 19), (2, 64, 32), (3, 20, 100), (5, 33, 64), (7, 8, 1024), (16, 40, 96), (18, 31, 72),
+                          (50, 29, 200), (72, 48, 1024), (96, 7, 13)] {
             let x = randomFloats(m * k, seed: UInt64(m)), w = randomFloats(n * k, seed: UInt64(n)), b = randomFloats(n, seed: 5)
             var fast = [Float](repeating: 0, count: m * n)
             let ref = Tensor(shape: [m, k], data: x).linear(Tensor(shape: [n, k], data: w), bias: Tensor(shape: [n], data: b))
@@ -46,33 +47,39 @@ import Testing
         }
     }
 
-    /// Timing of both paths (VARGEN_BENCH=1).
+    /// GFLOP/s of both paths over VAR-d16's four block shapes (qkv, proj, fc1, fc2), rotating weight copies so
+    /// every call streams its weights from memory (VARGEN_BENCH=1; chooses `SmallGEMM.maxRows`).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_BENCH"] != nil))
     func smallGEMMTiming() {
-        let n = 4096, k = 1024, copies = 8, reps = 24
-        let ws = (0..<copies).map { randomFloats(n * k, seed: UInt64($0)) }
-        let x = randomFloats(32 * k, seed: 1)
-        var out = [Float](repeating: 0, count: 32 * n)
-        for m in [1, 2, 4, 8, 16, 32] {
-            var t = [Double](repeating: 0, count: 2)
+        let shapes = [(3072, 1024), (1024, 1024), (4096, 1024), (1024, 4096)], copies = 3
+        let ws = shapes.map { (n, k) in (0..<copies).map { randomFloats(n * k, seed: UInt64(n + $0)) } }
+        let maxM = 200
+        let x = randomFloats(maxM * 4096, seed: 1)
+        var out = [Float](repeating: 0, count: maxM * 4096)
+        for m in [1, 2, 8, 18, 32, 50, 72, 96, 128, 200] {
+            let reps = max(3, min(24, 480 / m))
+            var t = [Double](repeating: 0, count: 2), flops = 0.0
             for path in 0..<2 {
                 let t0 = Date()
                 for r in 0..<reps {
-                    ws[r % copies].withUnsafeBufferPointer { wp in x.withUnsafeBufferPointer { xp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            if path == 0 {
-                                BLAS.gemm(transB: true, m: m, n: n, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: k,
-                                          c: op.baseAddress!, ldc: n)
-                            } else {
-                                SmallGEMM.linear(xp.baseAddress!, rows: m, weight: wp.baseAddress!, outFeatures: n,
-                                                 inFeatures: k, bias: nil, into: op.baseAddress!)
+                    for (si, (n, k)) in shapes.enumerated() {
+                        if path == 0 { flops += 2 * Double(m * n * k) }
+                        ws[si][r % copies].withUnsafeBufferPointer { wp in x.withUnsafeBufferPointer { xp in
+                            out.withUnsafeMutableBufferPointer { op in
+                                if path == 0 {
+                                    BLAS.gemm(transB: true, m: m, n: n, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
+                                              ldb: k, c: op.baseAddress!, ldc: n)
+                                } else {
+                                    SmallGEMM.linear(xp.baseAddress!, rows: m, weight: wp.baseAddress!, outFeatures: n,
+                                                     inFeatures: k, bias: nil, into: op.baseAddress!)
+                                }
                             }
-                        }
-                    } }
+                        } }
+                    }
                 }
-                t[path] = Date().timeIntervalSince(t0) / Double(reps) * 1000
+                t[path] = Date().timeIntervalSince(t0)
             }
-            print(String(format: "m=%d  BLAS %.2f ms  small %.2f ms", m, t[0], t[1]))
+            print(String(format: "m=%d  sgemm %.1f GFLOP/s  SmallGEMM %.1f GFLOP/s", m, flops / t[0] / 1e9, flops / t[1] / 1e9))
         }
     }
 }

@@ -11,6 +11,8 @@ import Testing
         (8, 5, 7, 9, 3, 1, ConvPadding.symmetric(1), false),  // Winograd, odd sizes (partial tiles)
         (9, 7, 5, 4, 3, 1, ConvPadding.symmetric(1), true),   // Winograd with fused upsampling
         (32, 16, 16, 16, 3, 1, ConvPadding.symmetric(1), false),
+        (16, 24, 13, 21, 3, 1, ConvPadding.symmetric(1), false), // Winograd, partial 4×4 and 8-tile groups
+        (12, 8, 7, 11, 3, 1, ConvPadding.symmetric(1), true),
         (5, 4, 8, 8, 3, 2, ConvPadding.bottomRight, false),   // encoder downsampling
         (5, 4, 7, 9, 3, 2, ConvPadding.bottomRight, false),   // odd sizes
         (6, 6, 5, 4, 3, 1, ConvPadding.symmetric(1), true),   // decoder upsampling fused
@@ -23,19 +25,20 @@ import Testing
         let wt = OpsReference.random([co, ci, k, k], seed: 2)
         let b = OpsReference.random([co], seed: 3)
         let expected = OpsReference.conv2d(x, wt, b, stride: s, padding: p, upsample2x: up)
-        for winograd in [true, false] {
+        for (winograd, tile) in [(true, 2), (true, 4), (false, 2)] {
             // A tiny block budget forces several bands (im2col rows / Winograd tile rows) per image.
-            let ws = ConvWorkspace(maxBlockFloats: max(ci, co) * k * k * 2 * w, allowWinograd: winograd)
+            let ws = ConvWorkspace(maxBlockFloats: max(ci, co) * k * k * 4 * w, allowWinograd: winograd,
+                                   winogradTile: tile)
             let got = x.conv2d(weight: wt, bias: b, stride: s, padding: p, upsample2x: up, workspace: ws)
             #expect(got.shape == expected.shape)
-            #expect(OpsReference.relativeError(got, expected) < 1e-5, "winograd \(winograd)")
+            #expect(OpsReference.relativeError(got, expected) < 1e-5, "winograd \(winograd) tile \(tile)")
             // Residual fused into the output; no bias.
             let res = OpsReference.random(expected.shape, seed: 4)
             let got2 = x.conv2d(weight: wt, stride: s, padding: p, upsample2x: up, residual: res, workspace: ws)
             let plain = OpsReference.conv2d(x, wt, nil, stride: s, padding: p, upsample2x: up)
             var sum = plain
             for i in 0..<sum.count { sum.data[i] += res.data[i] }
-            #expect(OpsReference.relativeError(got2, sum) < 1e-5, "winograd \(winograd)")
+            #expect(OpsReference.relativeError(got2, sum) < 1e-5, "winograd \(winograd) tile \(tile)")
         }
     }
 

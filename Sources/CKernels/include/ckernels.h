@@ -23,4 +23,27 @@ void vg_f16_to_f32(const uint16_t *src, float *dst, size_t n);
 void vg_linear_f16(const float *x, size_t m, size_t ldx, const uint16_t *w, size_t k, size_t o0, size_t o1,
                    const float *bias, float *out, size_t ldo);
 
+/* out[r*ldo + o] = bias[o] + sum_i x[r*ldx + i] * w[o*k + i] for rows r < m and features o in [o0, o1):
+   a linear layer with float32 weights W (n, k) row-major, read in place (no packing), for few rows.
+   AVX2 + FMA register tiles when the CPU has them, plain loops otherwise; bias may be NULL. */
+void vg_linear_f32(const float *x, size_t m, size_t ldx, const float *w, size_t k, size_t o0, size_t o1,
+                   const float *bias, float *out, size_t ldo);
+
+/* Winograd F(4x4, 3x3), one row of `tiles` 4x4 tiles of one channel.
+   Input: `phases` holds the tile row's 6 virtual input rows, each split into 4 phases of `len` floats
+   (phase f, element j = virtual column 4j - 1 + f; row r phase f at (4r + f)·len; len ≥ tiles + 9, zero
+   padded); writes V_ξ[tile] = (Bᵀ d B)_ξ at v[ξ·stride + tile] for ξ < 36.
+   Output: reads M_ξ[tile] at m[ξ·stride + tile] and writes Y = Aᵀ M A + bias (+ residual) into `rows` ≤ 4
+   output rows (ldo apart) of `width` pixels. */
+void vg_wino4_input_row(const float *phases, size_t len, size_t tiles, float *v, size_t stride);
+void vg_wino4_output_row(const float *m, size_t stride, size_t tiles, float bias, float *out, size_t ldo,
+                         size_t rows, size_t width, const float *residual);
+
+/* U_ξ[f] = (G g_f Gᵀ)_ξ at u[ξ·stride + f] for the 3x3 filters f in [first, first + count) of w (9 floats each). */
+void vg_wino4_weights(const float *w, size_t first, size_t count, float *u, size_t stride);
+
+/* The 4 phases (len floats apart) of one virtual input row read from `src` (`width` floats; through a
+   nearest 2x upsampling when `upsample`), elements 0...tiles, for vg_wino4_input_row. */
+void vg_wino4_phases(const float *src, size_t width, int upsample, size_t tiles, size_t len, float *dst);
+
 #endif

@@ -38,10 +38,8 @@ extension Conv2D {
                 let p = (ty1 - ty0) * tilesX
                 transformInput(g, input: input + b * inPlane, tileRows: ty0..<ty1, tilesX: tilesX, into: v,
                                stride: vStride)
-                for xi in 0..<16 {
-                    BLAS.gemm(m: co, n: p, k: ci, a: UnsafePointer(u + xi * uStride), lda: ci,
-                              b: UnsafePointer(v + xi * vStride), ldb: p, beta: 1, c: m + xi * mStride, ldc: p)
-                }
+                products(16, co: co, ci: ci, p: p, u: u, uStride: uStride, v: v, vStride: vStride, m: m,
+                         mStride: mStride, beta: 1)
                 transformOutput(g, m: m, stride: mStride, tileRows: ty0..<ty1, tilesX: tilesX, bias: bias,
                                 residual: residual.map { $0 + b * outPlane }, output: output + b * outPlane)
                 ty0 = ty1

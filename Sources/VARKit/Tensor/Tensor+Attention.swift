@@ -20,9 +20,15 @@ enum CachedAttention {
                         scaleMul: [Float], cache: KVCache, block: Int,
                         scores: UnsafeMutablePointer<Float>, slots: Int = 1,
                         out: UnsafeMutablePointer<Float>) {
-        let rows = cache.rows, H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
-        // 1. Normalise q (× per-head temperature) and k; copy k, v into the cache.
-        Parallel.forEach(rows * n, grain: max(1, 8192 / max(C3, 1))) { range in
+        prepare(qkv: qkv, n: n, p0: p0, scaleMul: scaleMul, cache: cache, block: block)
+        attend(qkv: qkv, n: n, groups: groups, cache: cache, block: block, scores: scores, slots: slots, out: out)
+    }
+
+    /// Step 1 of `forward`: normalise q (× per-head temperature) and k in `qkv`; copy k, v into the cache.
+    static func prepare(qkv: UnsafeMutablePointer<Float>, n: Int, p0: Int, scaleMul: [Float], cache: KVCache,
+                        block: Int) {
+        let H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
+        Parallel.forEach(cache.rows * n, grain: max(1, 8192 / max(C3, 1))) { range in
             for rn in range {
                 let r = rn / n, i = rn % n
                 let base = qkv + rn * C3
@@ -35,9 +41,17 @@ enum CachedAttention {
                 }
             }
         }
-        // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1). The pairs are independent:
-        // split them over the workers (each product is small; threading inside BLAS costs more than it saves).
-        let slice = (groups.map { $0.end - $0.start }.max() ?? 0) * (groups.map(\.keyEnd).max() ?? 0)
+    }
+
+    /// Step 2 of `forward`, after `prepare`.
+    static func attend(qkv: UnsafeMutablePointer<Float>, n: Int, groups: [QueryGroup], cache: KVCache, block: Int,
+                       scores: UnsafeMutablePointer<Float>, slots: Int, out: UnsafeMutablePointer<Float>) {
+        let rows = cache.rows, H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
+        // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1), in blocks of `queryBlock`
+        // queries so that S stays in L2 between the three passes. The pairs are independent: split them over
+        // the workers (each product is small; threading inside BLAS costs more than it saves).
+        let slice = scoreSlice(maxGroup: groups.map { $0.end - $0.start }.max() ?? 0,
+                               keys: groups.map(\.keyEnd).max() ?? 0)
         let flopsPerPair = groups.reduce(0) { $0 + 4 * ($1.end - $1.start) * $1.keyEnd * hd }
         BLAS.use(threads: 1)
         Parallel.forEachChunk(rows * H, grain: max(1, (1 << 21) / max(flopsPerPair, 1)), maxChunks: slots) { chunk, range in
@@ -47,16 +61,25 @@ enum CachedAttention {
                 let kPtr = cache.keys(block: block, row: r, head: h)
                 let vPtr = cache.values(block: block, row: r, head: h)
                 for g in groups {
-                    let m = g.end - g.start
-                    if m == 0 { continue }
-                    let q = qkv + (r * n + g.start) * C3 + h * hd
-                    BLAS.gemmInRegion(transB: true, m: m, n: g.keyEnd, k: hd,
-                                      a: q, lda: C3, b: kPtr, ldb: hd, c: s, ldc: g.keyEnd)
-                    Elementwise.softmaxRows(s, rows: m, count: g.keyEnd, ld: g.keyEnd)
-                    BLAS.gemmInRegion(m: m, n: hd, k: g.keyEnd, a: s, lda: g.keyEnd, b: vPtr, ldb: hd,
-                                      c: out + (r * n + g.start) * C + h * hd, ldc: C)
+                    var q0 = g.start
+                    while q0 < g.end {
+                        let m = min(queryBlock, g.end - q0)
+                        let q = qkv + (r * n + q0) * C3 + h * hd
+                        BLAS.gemmInRegion(transB: true, m: m, n: g.keyEnd, k: hd,
+                                          a: q, lda: C3, b: kPtr, ldb: hd, c: s, ldc: g.keyEnd)
+                        Elementwise.softmaxRowsSerial(s, rows: 0..<m, count: g.keyEnd, ld: g.keyEnd)
+                        BLAS.gemmInRegion(m: m, n: hd, k: g.keyEnd, a: s, lda: g.keyEnd, b: vPtr, ldb: hd,
+                                          c: out + (r * n + q0) * C + h * hd, ldc: C)
+                        q0 += m
+                    }
                 }
             }
         }
     }
+
+    /// Queries whose scores are computed at once (64 × 680 keys = 174 KB: in L2 for softmax and S·V).
+    static let queryBlock = 64
+
+    /// Floats of one worker's score slice for query groups of at most `maxGroup` rows over `keys` keys.
+    static func scoreSlice(maxGroup: Int, keys: Int) -> Int { min(maxGroup, queryBlock) * keys }
 }

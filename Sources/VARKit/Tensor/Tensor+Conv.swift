@@ -30,9 +30,15 @@ public final class ConvWorkspace {
     /// Off only to compare against the im2col path.
     public var allowWinograd: Bool
 
-    public init(maxBlockFloats: Int = 2 << 20, allowWinograd: Bool = true) {
+    /// Output tile of the Winograd path: 2 for F(2×2, 3×3) (float32-exact to rounding; the encoder, whose
+    /// nearest-codeword choice must match PyTorch's), 4 for F(4×4, 3×3) (~2× faster; the decoder).
+    public var winogradTile: Int
+
+    public init(maxBlockFloats: Int = 2 << 20, allowWinograd: Bool = true, winogradTile: Int = 2) {
+        precondition(winogradTile == 2 || winogradTile == 4, "winogradTile is 2 or 4")
         self.maxBlockFloats = maxBlockFloats
         self.allowWinograd = allowWinograd
+        self.winogradTile = winogradTile
     }
 
     private var zeroCapacity = 0
@@ -143,6 +149,11 @@ public enum Conv2D {
         let ho = g.outHeight, wo = g.outWidth, hw = ho * wo
         precondition(ho > 0 && wo > 0, "conv2d: empty output for \(g)")
         if workspace.allowWinograd && winogradApplies(g) {
+            // F(4,3) where the image is large enough to amortise its weight transform (36 floats per filter).
+            if workspace.winogradTile == 4 && g.outHeight * g.outWidth >= 64 * 64 {
+                return winograd4(g, input: input, weight: weight, bias: bias, residual: residual, output: output,
+                                 workspace: workspace)
+            }
             winograd(g, input: input, weight: weight, bias: bias, residual: residual, output: output, workspace: workspace)
             return
         }

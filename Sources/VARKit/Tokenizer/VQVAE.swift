@@ -33,8 +33,9 @@ public struct VQVAE: Sendable {
     }
 
     /// Images `(B, 3, H, W)` in [0, 1] from a latent `f̂` `(B, Cvae, h, w)`:
-    /// `(clamp(decoder(post_quant_conv(f̂)), −1, 1) + 1) / 2` (spec §4.4).
-    public func decode(_ fHat: Tensor, workspace: ConvWorkspace = ConvWorkspace()) -> Tensor {
+    /// `(clamp(decoder(post_quant_conv(f̂)), −1, 1) + 1) / 2` (spec §4.4). The default workspace runs the 3×3
+    /// convolutions as Winograd F(4×4, 3×3) (`ConvWorkspace.winogradTile`).
+    public func decode(_ fHat: Tensor, workspace: ConvWorkspace = ConvWorkspace(winogradTile: 4)) -> Tensor {
         precondition(fHat.rank == 4 && fHat.shape[1] == config.zChannels,
                      "decode: latent \(fHat.shape) must be (B, \(config.zChannels), h, w)")
         var img = decoder(postQuantConv(fHat, workspace: workspace), workspace: workspace)

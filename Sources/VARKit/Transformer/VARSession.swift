@@ -10,6 +10,9 @@ public final class VARWorkspace {
     let logits = ScratchBuffer()  // (rows, nLogits, V)
     let weights = ScratchBuffer() // (out, in) a float16 matrix widened for one many-row product (HalfGEMM)
 
+    /// Time by operation of every forward on this workspace, when not nil (set it to `OpProfile()` to start).
+    public var profile: OpProfile?
+
     public init() {}
 
     /// Bytes currently held.
@@ -43,7 +46,8 @@ public final class VARWorkspace {
                                      precision: WeightPrecision = .float32) {
             let R = rows * n, C = c.width
             x = max(x, R * C); y = max(y, R * C); qkv = max(qkv, R * 3 * C); attn = max(attn, R * C)
-            hidden = max(hidden, R * c.mlpHidden); scores = max(scores, Parallel.processorCount * group * keys)
+            hidden = max(hidden, R * c.mlpHidden)
+            scores = max(scores, Parallel.processorCount * CachedAttention.scoreSlice(maxGroup: group, keys: keys))
             logits = max(logits, rows * logitPositions * c.vocabSize)
             guard precision.effective == .float16 else { return }
             if R >= HalfGEMM.wholeRows { weights = max(weights, C * max(3 * C, c.mlpHidden)) }
@@ -137,6 +141,10 @@ public final class VARSession {
     /// position 0 (`c + pos_start + lvl_pos[0]`), `word_embed(latent) + lvl_pos[p]` elsewhere.
     /// `latents` is `(inputBatch, n − (p0 == 0 ? 1 : 0), Cvae)` row-major (ignored when only position 0).
     func embed(latents: UnsafePointer<Float>?, inputBatch: Int, p0: Int, n: Int) {
+        workspace.timed(.embed) { embedUntimed(latents: latents, inputBatch: inputBatch, p0: p0, n: n) }
+    }
+
+    private func embedUntimed(latents: UnsafePointer<Float>?, inputBatch: Int, p0: Int, n: Int) {
         let c = model.config, C = c.width, Cv = c.zChannels
         let x = workspace.x.reserve(rows * n * C)
         let first = p0 == 0 ? 1 : 0
@@ -195,41 +203,66 @@ public final class VARSession {
         // One score slice per core, not per current worker: the buffer's size must not depend on `--threads`
         // (or on another thread changing it), so that `Plan` predicts it exactly.
         let slots = Parallel.processorCount
-        let scores = ws.scores.reserve(slots * maxGroup * p1)
+        let scores = ws.scores.reserve(slots * CachedAttention.scoreSlice(maxGroup: maxGroup, keys: p1))
+        let lin = { (w: LinearWeight) in 2 * Double(R) * Double(w.inFeatures * w.outFeatures) }
+        let attnFlops = Double(rows) * Double(c.heads) * groups.reduce(0) { $0 + 4 * Double(($1.end - $1.start) * $1.keyEnd * c.headDim) }
         for (bi, blk) in model.blocks.enumerated() {
             ada[bi].withUnsafeBufferPointer { aBuf in
                 guard let a = aBuf.baseAddress else { return }
                 // a = (γ1, γ2, s1, s2, β1, β2) per row, spec §5.2.
-                Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 2 * C,
-                                              shift: a + 4 * C, modStride: 6 * C, into: y)
-                VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv, scratch: ws.weights)
-                CachedAttention.forward(qkv: qkv, n: n, p0: p0, groups: groups, scaleMul: blk.scaleMul,
-                                        cache: cache, block: bi, scores: scores, slots: slots, out: attn)
-                VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y, scratch: ws.weights)
-                Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C)
-                Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 3 * C,
-                                              shift: a + 5 * C, modStride: 6 * C, into: y)
-                VARSession.linear(y, rows: R, blk.fc1, blk.fc1Bias, into: hidden, scratch: ws.weights)
-                Elementwise.geluTanh(hidden, count: R * c.mlpHidden)
-                VARSession.linear(hidden, rows: R, blk.fc2, blk.fc2Bias, into: y, scratch: ws.weights)
-                Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C)
+                ws.timed(.layerNorm) {
+                    Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 2 * C,
+                                                  shift: a + 4 * C, modStride: 6 * C, into: y)
+                }
+                ws.timed(.qkv, flops: lin(blk.qkv)) {
+                    VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv, scratch: ws.weights)
+                }
+                ws.timed(.attentionPrepare) {
+                    CachedAttention.prepare(qkv: qkv, n: n, p0: p0, scaleMul: blk.scaleMul, cache: cache, block: bi)
+                }
+                ws.timed(.attention, flops: attnFlops) {
+                    CachedAttention.attend(qkv: qkv, n: n, groups: groups, cache: cache, block: bi, scores: scores,
+                                           slots: slots, out: attn)
+                }
+                ws.timed(.proj, flops: lin(blk.proj)) {
+                    VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y, scratch: ws.weights)
+                }
+                ws.timed(.residual) {
+                    Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C)
+                }
+                ws.timed(.layerNorm) {
+                    Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 3 * C,
+                                                  shift: a + 5 * C, modStride: 6 * C, into: y)
+                }
+                ws.timed(.fc1, flops: lin(blk.fc1)) {
+                    VARSession.linear(y, rows: R, blk.fc1, blk.fc1Bias, into: hidden, scratch: ws.weights)
+                }
+                ws.timed(.gelu) { Elementwise.geluTanh(hidden, count: R * c.mlpHidden) }
+                ws.timed(.fc2, flops: lin(blk.fc2)) {
+                    VARSession.linear(hidden, rows: R, blk.fc2, blk.fc2Bias, into: y, scratch: ws.weights)
+                }
+                ws.timed(.residual) {
+                    Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C)
+                }
             }
         }
         cache.length = p1
         // Head (spec §5.5) on the requested tail of positions.
         let from = max(logitsFrom ?? p0, p0), skip = from - p0, m = p1 - from
         let logits = ws.logits.reserve(rows * m * c.vocabSize)
-        headMod.withUnsafeBufferPointer { hBuf in
-            guard let h = hBuf.baseAddress else { return }
-            Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: h, shift: h + C,
-                                          modStride: 2 * C, into: y)
-        }
-        if skip == 0 {
-            VARSession.linear(y, rows: R, model.head, model.headBias, into: logits, scratch: ws.weights)
-        } else {
-            for r in 0..<rows {
-                VARSession.linear(y + (r * n + skip) * C, rows: m, model.head, model.headBias,
-                                  into: logits + r * m * c.vocabSize, scratch: ws.weights)
+        ws.timed(.head, flops: 2 * Double(rows * m) * Double(C * c.vocabSize)) {
+            headMod.withUnsafeBufferPointer { hBuf in
+                guard let h = hBuf.baseAddress else { return }
+                Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: h, shift: h + C,
+                                              modStride: 2 * C, into: y)
+            }
+            if skip == 0 {
+                VARSession.linear(y, rows: R, model.head, model.headBias, into: logits, scratch: ws.weights)
+            } else {
+                for r in 0..<rows {
+                    VARSession.linear(y + (r * n + skip) * C, rows: m, model.head, model.headBias,
+                                      into: logits + r * m * c.vocabSize, scratch: ws.weights)
+                }
             }
         }
         return logits
