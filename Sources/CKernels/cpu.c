@@ -8,3 +8,16 @@ int vg_cpu_has_avx512bf16(void) {
     return 0;
 #endif
 }
+
+int vg_cpu_has_avx2_fma(void) {
+#if defined(__x86_64__)
+    static int state = -1;      /* benign race: every thread computes the same value */
+    if (state < 0) {
+        __builtin_cpu_init();
+        state = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return state;
+#else
+    return 0;
+#endif
+}

@@ -63,14 +63,6 @@ static void linear_avx2(const float *x, size_t m, size_t ldx, const float *w, si
     }
 }
 
-static int has_avx2_fma(void) {
-    static int state = -1;      /* benign race: every thread computes the same value */
-    if (state < 0) {
-        __builtin_cpu_init();
-        state = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return state;
-}
 #endif
 
 /* Any CPU: the same contract with plain loops. */
@@ -87,7 +79,7 @@ static void linear_portable(const float *x, size_t m, size_t ldx, const float *w
 void vg_linear_f32(const float *x, size_t m, size_t ldx, const float *w, size_t k, size_t o0, size_t o1,
                    const float *bias, float *out, size_t ldo) {
 #if defined(__x86_64__)
-    if (has_avx2_fma()) { linear_avx2(x, m, ldx, w, k, o0, o1, bias, out, ldo); return; }
+    if (vg_cpu_has_avx2_fma()) { linear_avx2(x, m, ldx, w, k, o0, o1, bias, out, ldo); return; }
 #endif
     linear_portable(x, m, ldx, w, k, o0, o1, bias, out, ldo);
 }

@@ -25,11 +25,14 @@ typedef float v8 __attribute__((vector_size(32), aligned(4)));
     } while (0)
 
 /* One AVX2 build and one baseline build of each entry point, chosen at load time by the CPU. */
+/* Each entry point is built twice from one always-inline body: for AVX2 + FMA (chosen at run time when the
+   CPU has them) and for the baseline ISA. */
 #if defined(__x86_64__)
-#define VG_CLONES __attribute__((target_clones("avx2", "default")))
+#define VG_AVX2 __attribute__((target("avx2,fma")))
 #else
-#define VG_CLONES
+#define VG_AVX2
 #endif
+#pragma clang diagnostic ignored "-Wpsabi"
 #define VG_INLINE __attribute__((always_inline)) static inline
 
 VG_INLINE void input8(const float *ph, size_t len, size_t tx, float *v, size_t stride, size_t lanes) {
@@ -53,7 +56,7 @@ VG_INLINE void input8(const float *ph, size_t len, size_t tx, float *v, size_t s
     }
 }
 
-VG_CLONES void vg_wino4_input_row(const float *phases, size_t len, size_t tiles, float *v, size_t stride) {
+VG_INLINE void input_row(const float *phases, size_t len, size_t tiles, float *v, size_t stride) {
     for (size_t tx = 0; tx < tiles; tx += 8) input8(phases, len, tx, v + tx, stride, tiles - tx < 8 ? tiles - tx : 8);
 }
 
@@ -79,8 +82,8 @@ VG_INLINE void output8(const float *m, size_t stride, size_t lanes, float bias, 
     }
 }
 
-VG_CLONES void vg_wino4_output_row(const float *m, size_t stride, size_t tiles, float bias, float *out, size_t ldo,
-                                   size_t rows, size_t width, const float *residual) {
+VG_INLINE void output_row(const float *m, size_t stride, size_t tiles, float bias, float *out, size_t ldo,
+                          size_t rows, size_t width, const float *residual) {
     float y[4][32];
     for (size_t tx = 0; tx < tiles; tx += 8) {
         size_t lanes = tiles - tx < 8 ? tiles - tx : 8;
@@ -96,6 +99,26 @@ VG_CLONES void vg_wino4_output_row(const float *m, size_t stride, size_t tiles, 
             }
         }
     }
+}
+
+VG_AVX2 static void input_row_avx2(const float *phases, size_t len, size_t tiles, float *v, size_t stride) {
+    input_row(phases, len, tiles, v, stride);
+}
+static void input_row_plain(const float *phases, size_t len, size_t tiles, float *v, size_t stride) {
+    input_row(phases, len, tiles, v, stride);
+}
+void vg_wino4_input_row(const float *phases, size_t len, size_t tiles, float *v, size_t stride) {
+    if (vg_cpu_has_avx2_fma()) input_row_avx2(phases, len, tiles, v, stride);
+    else input_row_plain(phases, len, tiles, v, stride);
+}
+
+#define OUT_ARGS const float *m, size_t stride, size_t tiles, float bias, float *out, size_t ldo, size_t rows, \
+                 size_t width, const float *residual
+VG_AVX2 static void output_row_avx2(OUT_ARGS) { output_row(m, stride, tiles, bias, out, ldo, rows, width, residual); }
+static void output_row_plain(OUT_ARGS) { output_row(m, stride, tiles, bias, out, ldo, rows, width, residual); }
+void vg_wino4_output_row(OUT_ARGS) {
+    if (vg_cpu_has_avx2_fma()) output_row_avx2(m, stride, tiles, bias, out, ldo, rows, width, residual);
+    else output_row_plain(m, stride, tiles, bias, out, ldo, rows, width, residual);
 }
 
 /* g6 = G·(a, b, c) with G = [[1/4,0,0], [-1/6,-1/6,-1/6], [-1/6,1/6,-1/6], [1/24,1/12,1/6], [1/24,-1/12,1/6], [0,0,1]]. */

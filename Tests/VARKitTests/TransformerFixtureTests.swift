@@ -65,7 +65,7 @@ enum AdaLNBlockCheck {
         let cache = KVCache(depth: 1, rows: B, heads: H, headDim: C / H, capacity: n, arena: arena)
         var y = [Float](repeating: 0, count: R * C), qkv = [Float](repeating: 0, count: R * 3 * C)
         var attn = [Float](repeating: 0, count: R * C), h = [Float](repeating: 0, count: R * hidden)
-        var scores = [Float](repeating: 0, count: n * n)
+        var scores = [Float](repeating: 0, count: CachedAttention.scoreSlice(maxGroup: n, keys: n, headDim: C / H))
         ada.withUnsafeBufferPointer { a in
             let a = a.baseAddress!
             x.withUnsafeMutableBufferPointer { xb in

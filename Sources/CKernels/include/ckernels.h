@@ -8,6 +8,9 @@
 /* 1 when the CPU executes AVX512-BF16 dot products (VDPBF16PS). */
 int vg_cpu_has_avx512bf16(void);
 
+/* 1 when the CPU runs AVX2 and FMA (the float32 kernels below then take their vector paths). */
+int vg_cpu_has_avx2_fma(void);
+
 /* 1 when the CPU (and OS) run AVX2, FMA and F16C: the float16-weight kernels below need all three. */
 int vg_cpu_has_f16c(void);
 
@@ -45,5 +48,12 @@ void vg_wino4_weights(const float *w, size_t first, size_t count, float *u, size
 /* The 4 phases (len floats apart) of one virtual input row read from `src` (`width` floats; through a
    nearest 2x upsampling when `upsample`), elements 0...tiles, for vg_wino4_input_row. */
 void vg_wino4_phases(const float *src, size_t width, int upsample, size_t tiles, size_t len, float *dst);
+
+/* Softmax attention (scale 1) of m queries over `keys` keys for one (row, head):
+   out[i·ldo + c] = sum_j softmax_j(q_i · k_j) v[j·hd + c], with q_i at q + i·ldq (hd floats), keys stored
+   transposed (k_j[d] = kt[d·ldk + j], ldk ≥ keys rounded up to 16; the padding columns may hold anything)
+   and values row-major. hd must be a multiple of 16. scratch: 6·(keys rounded up to 16 + hd) floats. */
+void vg_attention(const float *q, size_t m, size_t ldq, const float *kt, size_t ldk, const float *v, size_t keys,
+                  size_t hd, float *out, size_t ldo, float *scratch);
 
 #endif

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Cosine attention with a KV cache and the block-causal rule (spec §5.3, §5.6, §5.7).
 enum CachedAttention {
     /// A run of query positions that all see the keys `[0, keyEnd)`: the queries of one scale
@@ -27,7 +29,7 @@ enum CachedAttention {
     /// Step 1 of `forward`: normalise q (× per-head temperature) and k in `qkv`; copy k, v into the cache.
     static func prepare(qkv: UnsafeMutablePointer<Float>, n: Int, p0: Int, scaleMul: [Float], cache: KVCache,
                         block: Int) {
-        let H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
+        let H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C, ldk = cache.keyStride
         Parallel.forEach(cache.rows * n, grain: max(1, 8192 / max(C3, 1))) { range in
             for rn in range {
                 let r = rn / n, i = rn % n
@@ -36,7 +38,8 @@ enum CachedAttention {
                     let q = base + h * hd, k = base + C + h * hd, v = base + 2 * C + h * hd
                     Elementwise.normalize(q, dim: hd, factor: scaleMul[h])
                     Elementwise.normalize(k, dim: hd, factor: 1)
-                    (cache.keys(block: block, row: r, head: h) + (p0 + i) * hd).update(from: k, count: hd)
+                    let kt = cache.keys(block: block, row: r, head: h) + (p0 + i)
+                    for d in 0..<hd { kt[d * ldk] = k[d] }
                     (cache.values(block: block, row: r, head: h) + (p0 + i) * hd).update(from: v, count: hd)
                 }
             }
@@ -47,12 +50,12 @@ enum CachedAttention {
     static func attend(qkv: UnsafeMutablePointer<Float>, n: Int, groups: [QueryGroup], cache: KVCache, block: Int,
                        scores: UnsafeMutablePointer<Float>, slots: Int, out: UnsafeMutablePointer<Float>) {
         let rows = cache.rows, H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
-        // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1), in blocks of `queryBlock`
-        // queries so that S stays in L2 between the three passes. The pairs are independent: split them over
-        // the workers (each product is small; threading inside BLAS costs more than it saves).
-        let slice = scoreSlice(maxGroup: groups.map { $0.end - $0.start }.max() ?? 0,
-                               keys: groups.map(\.keyEnd).max() ?? 0)
+        // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1). The pairs are independent:
+        // split them over the workers, each with its own scratch slice.
+        let maxKeys = groups.map(\.keyEnd).max() ?? 0
+        let slice = scoreSlice(maxGroup: groups.map { $0.end - $0.start }.max() ?? 0, keys: maxKeys, headDim: hd)
         let flopsPerPair = groups.reduce(0) { $0 + 4 * ($1.end - $1.start) * $1.keyEnd * hd }
+        let fused = hd % 16 == 0, ldk = cache.keyStride
         BLAS.use(threads: 1)
         Parallel.forEachChunk(rows * H, grain: max(1, (1 << 21) / max(flopsPerPair, 1)), maxChunks: slots) { chunk, range in
             let s = scores + chunk * slice
@@ -60,16 +63,21 @@ enum CachedAttention {
                 let r = rh / H, h = rh % H
                 let kPtr = cache.keys(block: block, row: r, head: h)
                 let vPtr = cache.values(block: block, row: r, head: h)
-                for g in groups {
-                    var q0 = g.start
-                    while q0 < g.end {
-                        let m = min(queryBlock, g.end - q0)
-                        let q = qkv + (r * n + q0) * C3 + h * hd
-                        BLAS.gemmInRegion(transB: true, m: m, n: g.keyEnd, k: hd,
-                                          a: q, lda: C3, b: kPtr, ldb: hd, c: s, ldc: g.keyEnd)
+                for g in groups where g.end > g.start {
+                    let q = qkv + (r * n + g.start) * C3 + h * hd, o = out + (r * n + g.start) * C + h * hd
+                    if fused {
+                        vg_attention(q, g.end - g.start, C3, kPtr, ldk, vPtr, g.keyEnd, hd, o, C, s)
+                        continue
+                    }
+                    // Head sizes the kernel does not tile: BLAS, in blocks of `queryBlock` queries.
+                    var q0 = 0
+                    while q0 < g.end - g.start {
+                        let m = min(queryBlock, g.end - g.start - q0)
+                        BLAS.gemmInRegion(m: m, n: g.keyEnd, k: hd, a: q + q0 * C3, lda: C3, b: kPtr, ldb: ldk,
+                                          c: s, ldc: g.keyEnd)
                         Elementwise.softmaxRowsSerial(s, rows: 0..<m, count: g.keyEnd, ld: g.keyEnd)
                         BLAS.gemmInRegion(m: m, n: hd, k: g.keyEnd, a: s, lda: g.keyEnd, b: vPtr, ldb: hd,
-                                          c: out + (r * n + q0) * C + h * hd, ldc: C)
+                                          c: o + q0 * C, ldc: C)
                         q0 += m
                     }
                 }
@@ -77,9 +85,12 @@ enum CachedAttention {
         }
     }
 
-    /// Queries whose scores are computed at once (64 × 680 keys = 174 KB: in L2 for softmax and S·V).
+    /// Queries per block of the BLAS fallback (64 × 680 keys = 174 KB: in L2 for softmax and S·V).
     static let queryBlock = 64
 
-    /// Floats of one worker's score slice for query groups of at most `maxGroup` rows over `keys` keys.
-    static func scoreSlice(maxGroup: Int, keys: Int) -> Int { min(maxGroup, queryBlock) * keys }
+    /// Floats of one worker's scratch slice for query groups of at most `maxGroup` rows over `keys` keys:
+    /// `vg_attention`'s 6 rows of scores and 6 padded queries, or the fallback's block of scores.
+    static func scoreSlice(maxGroup: Int, keys: Int, headDim: Int) -> Int {
+        headDim % 16 == 0 ? 6 * ((keys + 15) / 16 * 16 + headDim) : min(maxGroup, queryBlock) * keys
+    }
 }

@@ -35,7 +35,9 @@ public final class KVArena {
 }
 
 /// Per-block key/value cache for all `rows` = 2B rows (spec §5.7): L2-normalised keys and values,
-/// laid out `(depth, 2 [k, v], rows, H, capacity, hd)` inside a `KVArena`.
+/// laid out `(depth, 2 [k, v], rows, H, plane)` inside a `KVArena`. Keys are stored transposed,
+/// `(hd, keyStride)` with `keyStride` = capacity rounded up to 16 (what the attention kernel reads); values
+/// `(capacity, hd)`; both planes are `hd · keyStride` floats.
 public final class KVCache {
     public let depth: Int
     /// 2B: conditional rows first, then unconditional.
@@ -48,10 +50,16 @@ public final class KVCache {
     public internal(set) var length = 0
     let arena: KVArena
 
-    /// Floats a cache of this shape needs: `depth · 2 · rows · H · capacity · hd`.
+    /// Floats a cache of this shape needs: `depth · 2 · rows · H · keyStride · hd`.
     public static func floats(depth: Int, rows: Int, heads: Int, headDim: Int, capacity: Int) -> Int {
-        depth * 2 * rows * heads * capacity * headDim
+        depth * 2 * rows * heads * keyStride(capacity: capacity) * headDim
     }
+
+    /// Distance between the rows of the transposed keys: capacity rounded up to 16.
+    static func keyStride(capacity: Int) -> Int { (capacity + 15) / 16 * 16 }
+
+    /// Distance between the rows of the transposed keys `(hd, keyStride)`.
+    var keyStride: Int { KVCache.keyStride(capacity: capacity) }
 
     public init(depth: Int, rows: Int, heads: Int, headDim: Int, capacity: Int, arena: KVArena) {
         self.depth = depth; self.rows = rows; self.heads = heads; self.headDim = headDim
@@ -66,17 +74,17 @@ public final class KVCache {
             * MemoryLayout<Float>.stride
     }
 
-    /// Keys of (block, row, head): `(capacity, hd)`, rows `[0, length)` valid.
+    /// Keys of (block, row, head), transposed: `(hd, keyStride)`, columns `[0, length)` valid.
     @inline(__always)
     func keys(block: Int, row: Int, head: Int) -> UnsafeMutablePointer<Float> {
-        let plane = capacity * headDim
+        let plane = keyStride * headDim
         return arena.pointer + ((block * 2 * rows + row) * heads + head) * plane
     }
 
     /// Values of (block, row, head): `(capacity, hd)`.
     @inline(__always)
     func values(block: Int, row: Int, head: Int) -> UnsafeMutablePointer<Float> {
-        let plane = capacity * headDim
+        let plane = keyStride * headDim
         return arena.pointer + (((block * 2 + 1) * rows + row) * heads + head) * plane
     }
 

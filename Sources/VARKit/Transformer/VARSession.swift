@@ -47,7 +47,8 @@ public final class VARWorkspace {
             let R = rows * n, C = c.width
             x = max(x, R * C); y = max(y, R * C); qkv = max(qkv, R * 3 * C); attn = max(attn, R * C)
             hidden = max(hidden, R * c.mlpHidden)
-            scores = max(scores, Parallel.processorCount * CachedAttention.scoreSlice(maxGroup: group, keys: keys))
+            let slice = CachedAttention.scoreSlice(maxGroup: group, keys: keys, headDim: c.headDim)
+            scores = max(scores, Parallel.processorCount * slice)
             logits = max(logits, rows * logitPositions * c.vocabSize)
             guard precision.effective == .float16 else { return }
             if R >= HalfGEMM.wholeRows { weights = max(weights, C * max(3 * C, c.mlpHidden)) }
@@ -203,7 +204,7 @@ public final class VARSession {
         // One score slice per core, not per current worker: the buffer's size must not depend on `--threads`
         // (or on another thread changing it), so that `Plan` predicts it exactly.
         let slots = Parallel.processorCount
-        let scores = ws.scores.reserve(slots * CachedAttention.scoreSlice(maxGroup: maxGroup, keys: p1))
+        let scores = ws.scores.reserve(slots * CachedAttention.scoreSlice(maxGroup: maxGroup, keys: p1, headDim: c.headDim))
         let lin = { (w: LinearWeight) in 2 * Double(R) * Double(w.inFeatures * w.outFeatures) }
         let attnFlops = Double(rows) * Double(c.heads) * groups.reduce(0) { $0 + 4 * Double(($1.end - $1.start) * $1.keyEnd * c.headDim) }
         for (bi, blk) in model.blocks.enumerated() {

@@ -1,0 +1,119 @@
+/* Fused cosine attention of one (row, head) for a block of queries (Tensor+Attention.swift):
+ * S = Q·Kᵀ, softmax, O = S·V without BLAS calls (which pack K and V again for every block of queries).
+ * Keys are cached transposed — kt[d·ldk + j] — so a 6-query by 16-key tile of S reads two key vectors and
+ * six broadcast query elements per step of d; O is built in 6 x 16 tiles the same way from S and V. */
+#include "ckernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MR 6
+
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+#define load8(p) ({ v8 x_; memcpy(&x_, (p), sizeof x_); x_; })
+#define store8(p, x) do { v8 y_ = (x); memcpy((p), &y_, sizeof y_); } while (0)
+#define splat(x) ((v8){(x), (x), (x), (x), (x), (x), (x), (x)})
+
+/* Each entry point is built twice from one always-inline body: for AVX2 + FMA (chosen at run time when the
+   CPU has them) and for the baseline ISA. */
+#if defined(__x86_64__)
+#define VG_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define VG_AVX2
+#endif
+#pragma clang diagnostic ignored "-Wpsabi"
+#define VG_INLINE __attribute__((always_inline)) static inline
+
+typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
+
+/* e^x for eight lanes (Cephes-style polynomial, relative error ~2e-7; x clamped to [-87, 88]). */
+VG_INLINE v8 exp8(v8 x) {
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, splat(-87.0f)), splat(88.0f));
+    v8 n = __builtin_elementwise_roundeven(x * 1.44269504088896341f);
+    v8 r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    v8 p = splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    v8i e = (__builtin_convertvector(n, v8i) + 127) << 23;
+    return p * (v8)e;
+}
+
+/* One tile of MR query rows (qt: MR rows, ldq apart). s: MR rows of ls floats (ls ≥ keys rounded up to 16). */
+VG_INLINE void tile(const float *qt, size_t ldq, const float *kt, size_t ldk, const float *v, size_t keys,
+                    size_t hd, float *s, size_t ls, float *out, size_t ldo, size_t rows) {
+    /* S = Q·Kᵀ in 6 x 16 tiles (columns past `keys` read padding and are ignored). */
+    for (size_t j = 0; j < keys; j += 16) {
+        v8 a[MR][2];
+        for (int i = 0; i < MR; i++) a[i][0] = a[i][1] = splat(0.0f);
+        for (size_t d = 0; d < hd; d++) {
+            v8 k0 = load8(kt + d * ldk + j), k1 = load8(kt + d * ldk + j + 8);
+            for (int i = 0; i < MR; i++) {
+                v8 b = splat(qt[i * ldq + d]);
+                a[i][0] += b * k0; a[i][1] += b * k1;
+            }
+        }
+        for (int i = 0; i < MR; i++) { store8(s + i * ls + j, a[i][0]); store8(s + i * ls + j + 8, a[i][1]); }
+    }
+    /* Softmax numerators in place (columns past `keys` zeroed) and each row's 1 / sum. */
+    float inv[MR];
+    size_t padded = (keys + 15) / 16 * 16;
+    for (int i = 0; i < MR; i++) {
+        float *row = s + i * ls;
+        float mx = -INFINITY;
+        for (size_t j = 0; j < keys; j++) mx = row[j] > mx ? row[j] : mx;
+        v8 acc = splat(0.0f);
+        size_t j = 0;
+        for (; j + 8 <= keys; j += 8) { v8 e = exp8(load8(row + j) - mx); store8(row + j, e); acc += e; }
+        float sum = 0;
+        for (int l = 0; l < 8; l++) sum += acc[l];
+        for (; j < keys; j++) { float e = expf(row[j] - mx); row[j] = e; sum += e; }
+        for (; j < padded; j++) row[j] = 0;
+        inv[i] = 1.0f / sum;
+    }
+    /* O = S·V in 6 x 16 tiles, scaled by 1 / sum. */
+    for (size_t c = 0; c < hd; c += 16) {
+        v8 a[MR][2];
+        for (int i = 0; i < MR; i++) a[i][0] = a[i][1] = splat(0.0f);
+        for (size_t j = 0; j < keys; j++) {
+            v8 w0 = load8(v + j * hd + c), w1 = load8(v + j * hd + c + 8);
+            for (int i = 0; i < MR; i++) {
+                v8 b = splat(s[i * ls + j]);
+                a[i][0] += b * w0; a[i][1] += b * w1;
+            }
+        }
+        for (size_t i = 0; i < rows; i++) {
+            store8(out + i * ldo + c, a[i][0] * inv[i]);
+            store8(out + i * ldo + c + 8, a[i][1] * inv[i]);
+        }
+    }
+}
+
+VG_INLINE void attention(const float *q, size_t m, size_t ldq, const float *kt, size_t ldk, const float *v,
+                         size_t keys, size_t hd, float *out, size_t ldo, float *scratch) {
+    size_t ls = (keys + 15) / 16 * 16;
+    float *s = scratch, *qpad = scratch + MR * ls;     /* MR x ls scores, then MR x hd padded queries */
+    for (size_t r = 0; r < m; r += MR) {
+        size_t rows = m - r < MR ? m - r : MR;
+        if (rows == MR) {
+            tile(q + r * ldq, ldq, kt, ldk, v, keys, hd, s, ls, out + r * ldo, ldo, rows);
+        } else {
+            memset(qpad, 0, MR * hd * sizeof(float));
+            for (size_t i = 0; i < rows; i++) memcpy(qpad + i * hd, q + (r + i) * ldq, hd * sizeof(float));
+            tile(qpad, hd, kt, ldk, v, keys, hd, s, ls, out + r * ldo, ldo, rows);
+        }
+    }
+}
+
+#define ARGS const float *q, size_t m, size_t ldq, const float *kt, size_t ldk, const float *v, size_t keys, \
+             size_t hd, float *out, size_t ldo, float *scratch
+VG_AVX2 static void attention_avx2(ARGS) { attention(q, m, ldq, kt, ldk, v, keys, hd, out, ldo, scratch); }
+static void attention_plain(ARGS) { attention(q, m, ldq, kt, ldk, v, keys, hd, out, ldo, scratch); }
+
+void vg_attention(ARGS) {
+    if (vg_cpu_has_avx2_fma()) attention_avx2(q, m, ldq, kt, ldk, v, keys, hd, out, ldo, scratch);
+    else attention_plain(q, m, ldq, kt, ldk, v, keys, hd, out, ldo, scratch);
+}
