@@ -3,28 +3,10 @@
  * Keys are cached transposed — kt[d·ldk + j] — so a 6-query by 16-key tile of S reads two key vectors and
  * six broadcast query elements per step of d; O is built in 6 x 16 tiles the same way from S and V. */
 #include "ckernels.h"
+#include "vec8.h"
 #include <math.h>
-#include <stdint.h>
-#include <string.h>
 
 #define MR 6
-
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-#define load8(p) ({ v8 x_; memcpy(&x_, (p), sizeof x_); x_; })
-#define store8(p, x) do { v8 y_ = (x); memcpy((p), &y_, sizeof y_); } while (0)
-#define splat(x) ((v8){(x), (x), (x), (x), (x), (x), (x), (x)})
-
-/* Each entry point is built twice from one always-inline body: for AVX2 + FMA (chosen at run time when the
-   CPU has them) and for the baseline ISA. */
-#if defined(__x86_64__)
-#define VG_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define VG_AVX2
-#endif
-#pragma clang diagnostic ignored "-Wpsabi"
-#define VG_INLINE __attribute__((always_inline)) static inline
-
-typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
 
 /* e^x for eight lanes (Cephes-style polynomial, relative error ~2e-7; x clamped to [-87, 88]). */
 VG_INLINE v8 exp8(v8 x) {

@@ -77,59 +77,14 @@ VG_F16C static void f16_to_f32_f16c(const uint16_t *src, float *dst, size_t n) {
     for (; i < n; i++) dst[i] = f16_to_f32_scalar(src[i]);
 }
 
-VG_F16C static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "linear_tiles.h"
+#define LOAD_F16_8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define LOAD_F16_1(p) f16_to_f32_scalar(*(p))
+LINEAR_TILES(linear_f16c, uint16_t, VG_F16C, LOAD_F16_8, LOAD_F16_1)
 
-/* Two weight rows (w0, w1; w1 may equal w0 when `two` is 0) against `nr` ≤ 4 input rows: 8 accumulators,
-   each weight vector converted once and used nr times. Inlined with constant nr so the loops unroll. */
-VG_F16C __attribute__((always_inline)) static inline void
-block(const float *const *xr, int nr, const uint16_t *w0, const uint16_t *w1, size_t k, float s0[4], float s1[4]) {
-    __m256 a0[4], a1[4];
-    for (int j = 0; j < nr; j++) { a0[j] = _mm256_setzero_ps(); a1[j] = _mm256_setzero_ps(); }
-    size_t i = 0;
-    for (; i + 8 <= k; i += 8) {
-        __m256 v0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + i)));
-        __m256 v1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w1 + i)));
-        for (int j = 0; j < nr; j++) {
-            __m256 xv = _mm256_loadu_ps(xr[j] + i);
-            a0[j] = _mm256_fmadd_ps(v0, xv, a0[j]);
-            a1[j] = _mm256_fmadd_ps(v1, xv, a1[j]);
-        }
-    }
-    for (int j = 0; j < nr; j++) { s0[j] = hsum(a0[j]); s1[j] = hsum(a1[j]); }
-    for (; i < k; i++) {
-        float f0 = f16_to_f32_scalar(w0[i]), f1 = f16_to_f32_scalar(w1[i]);
-        for (int j = 0; j < nr; j++) { s0[j] += f0 * xr[j][i]; s1[j] += f1 * xr[j][i]; }
-    }
-}
-
-VG_F16C void vg_linear_f16(const float *x, size_t m, size_t ldx, const uint16_t *w, size_t k, size_t o0, size_t o1,
-                           const float *bias, float *out, size_t ldo) {
-    for (size_t o = o0; o < o1; o += 2) {
-        int two = o + 1 < o1;
-        const uint16_t *w0 = w + o * k, *w1 = two ? w0 + k : w0;
-        float b0 = bias ? bias[o] : 0, b1 = bias && two ? bias[o + 1] : 0;
-        for (size_t r = 0; r < m; r += 4) {
-            const float *xr[4];
-            int nr = m - r < 4 ? (int)(m - r) : 4;
-            for (int j = 0; j < nr; j++) xr[j] = x + (r + j) * ldx;
-            float s0[4], s1[4];
-            switch (nr) {
-            case 4: block(xr, 4, w0, w1, k, s0, s1); break;
-            case 3: block(xr, 3, w0, w1, k, s0, s1); break;
-            case 2: block(xr, 2, w0, w1, k, s0, s1); break;
-            default: block(xr, 1, w0, w1, k, s0, s1); break;
-            }
-            for (int j = 0; j < nr; j++) {
-                out[(r + j) * ldo + o] = s0[j] + b0;
-                if (two) out[(r + j) * ldo + o + 1] = s1[j] + b1;
-            }
-        }
-    }
+void vg_linear_f16(const float *x, size_t m, size_t ldx, const uint16_t *w, size_t k, size_t o0, size_t o1,
+                   const float *bias, float *out, size_t ldo) {
+    linear_f16c(x, m, ldx, w, k, o0, o1, bias, out, ldo);
 }
 #else
 void vg_linear_f16(const float *x, size_t m, size_t ldx, const uint16_t *w, size_t k, size_t o0, size_t o1,

@@ -1,12 +1,7 @@
 /* Winograd F(4x4, 3x3) input and output transforms for eight tiles at a time (Conv2D+Winograd4.swift).
    Plain C on 8-float arrays: the compiler keeps them in vector registers (AVX2 when enabled by target). */
 #include "ckernels.h"
-#include <string.h>
-
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-
-#define load8(p) ({ v8 x_; memcpy(&x_, (p), sizeof x_); x_; })
-#define store8(p, x) do { v8 y_ = (x); memcpy((p), &y_, sizeof y_); } while (0)
+#include "vec8.h"
 
 /* y = Bᵀ x for a 6-vector of tile lanes. */
 #define BT(x0, x1, x2, x3, x4, x5, y)                                                                  \
@@ -23,17 +18,6 @@ typedef float v8 __attribute__((vector_size(32), aligned(4)));
         y[0] = (x0) + s12_ + s34_; y[1] = d12_ + 2 * d34_; y[2] = s12_ + 4 * s34_;                   \
         y[3] = d12_ + 8 * d34_ + (x5);                                                               \
     } while (0)
-
-/* One AVX2 build and one baseline build of each entry point, chosen at load time by the CPU. */
-/* Each entry point is built twice from one always-inline body: for AVX2 + FMA (chosen at run time when the
-   CPU has them) and for the baseline ISA. */
-#if defined(__x86_64__)
-#define VG_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define VG_AVX2
-#endif
-#pragma clang diagnostic ignored "-Wpsabi"
-#define VG_INLINE __attribute__((always_inline)) static inline
 
 VG_INLINE void input8(const float *ph, size_t len, size_t tx, float *v, size_t stride, size_t lanes) {
     v8 t[6][6];     /* t[i][k] = (Bᵀ d)[i][k] */

@@ -21,7 +21,7 @@ void vg_f16_to_f32(const uint16_t *src, float *dst, size_t n);
 
 /* out[r*ldo + o] = bias[o] + sum_i x[r*ldx + i] * w[o*k + i] for rows r < m and features o in [o0, o1):
    a linear layer with float16 weights W (n, k) row-major, float32 inputs and float32 accumulation.
-   Every weight row is read once and converted 8 at a time; bias may be NULL.
+   Weights are widened 8 at a time (F16C) inside the 4 x 3 register tiles of vg_linear_f32; bias may be NULL.
    Requires vg_cpu_has_f16c(). */
 void vg_linear_f16(const float *x, size_t m, size_t ldx, const uint16_t *w, size_t k, size_t o0, size_t o1,
                    const float *bias, float *out, size_t ldo);

@@ -12,37 +12,68 @@ extension Conv2D {
         g.kernel == 3 && g.stride == 1 && g.padding == .symmetric(1) && g.inChannels >= 8
     }
 
-    static func winograd(_ g: Conv2DShape,
+    /// Winograd F(t×t, 3×3) with output tiles of `tile` = 2 or 4 pixels (`Conv2D+Winograd4.swift` for 4), in
+    /// bands of tile rows sized by `workspace.maxBlockFloats`: transform the weights once, then per band the
+    /// input patches, the (t+2)² products, and the output tiles.
+    static func winograd(_ g: Conv2DShape, tile t: Int,
                          input: UnsafePointer<Float>,
                          weight: UnsafePointer<Float>,
                          bias: UnsafePointer<Float>?,
                          residual: UnsafePointer<Float>?,
                          output: UnsafeMutablePointer<Float>,
                          workspace: ConvWorkspace) {
-        let ci = g.inChannels, co = g.outChannels
+        let ci = g.inChannels, co = g.outChannels, points = (t + 2) * (t + 2)
         let ho = g.outHeight, wo = g.outWidth
-        let tilesX = (wo + 1) / 2, tilesY = (ho + 1) / 2
-        let rowsPerBand = max(1, min(tilesY, workspace.maxBlockFloats / max(1, 16 * max(ci, co) * tilesX)))
+        let tilesX = (wo + t - 1) / t, tilesY = (ho + t - 1) / t
+        let rowsPerBand = max(1, min(tilesY, workspace.maxBlockFloats / max(1, points * max(ci, co) * tilesX)))
         let maxP = rowsPerBand * tilesX
         let uStride = paddedStride(co * ci), vStride = paddedStride(ci * maxP), mStride = paddedStride(co * maxP)
-        let buf = workspace.buffer(16 * (uStride + vStride))
-        let u = buf                       // 16 × (Co, Ci), ξ-th at u + ξ·uStride
-        let v = buf + 16 * uStride        // 16 × (Ci, P)
-        let m = workspace.zeroedBuffer(16 * mStride)   // 16 × (Co, P), zero between bands
-        transformWeights(weight, co: co, ci: ci, into: u, stride: uStride)
+        let buf = workspace.buffer(points * (uStride + vStride + mStride))
+        let u = buf                              // points × (Co, Ci), ξ-th at u + ξ·uStride
+        let v = buf + points * uStride           // points × (Ci, P)
+        let m = v + points * vStride             // points × (Co, P)
+        if t == 4 {
+            transformWeights4(weight, co: co, ci: ci, into: u, stride: uStride)
+        } else {
+            transformWeights(weight, co: co, ci: ci, into: u, stride: uStride)
+        }
         let inPlane = ci * g.height * g.width, outPlane = co * ho * wo
         for b in 0..<g.batch {
             var ty0 = 0
             while ty0 < tilesY {
                 let ty1 = min(tilesY, ty0 + rowsPerBand)
                 let p = (ty1 - ty0) * tilesX
-                transformInput(g, input: input + b * inPlane, tileRows: ty0..<ty1, tilesX: tilesX, into: v,
-                               stride: vStride)
-                products(16, co: co, ci: ci, p: p, u: u, uStride: uStride, v: v, vStride: vStride, m: m,
-                         mStride: mStride, beta: 1)
-                transformOutput(g, m: m, stride: mStride, tileRows: ty0..<ty1, tilesX: tilesX, bias: bias,
-                                residual: residual.map { $0 + b * outPlane }, output: output + b * outPlane)
+                let res = residual.map { $0 + b * outPlane }
+                if t == 4 {
+                    transformInput4(g, input: input + b * inPlane, tileRows: ty0..<ty1, tilesX: tilesX, into: v,
+                                    stride: vStride)
+                } else {
+                    transformInput(g, input: input + b * inPlane, tileRows: ty0..<ty1, tilesX: tilesX, into: v,
+                                   stride: vStride)
+                }
+                products(points, co: co, ci: ci, p: p, u: u, uStride: uStride, v: v, vStride: vStride, m: m,
+                         mStride: mStride)
+                if t == 4 {
+                    transformOutput4(g, m: m, stride: mStride, tileRows: ty0..<ty1, tilesX: tilesX, bias: bias,
+                                     residual: res, output: output + b * outPlane)
+                } else {
+                    transformOutput(g, m: m, stride: mStride, tileRows: ty0..<ty1, tilesX: tilesX, bias: bias,
+                                    residual: res, output: output + b * outPlane)
+                }
                 ty0 = ty1
+            }
+        }
+    }
+
+    /// `M_ξ = U_ξ · V_ξ` for ξ < `count`: the products are independent and each is small (`(Co, Ci)·(Ci, P)`,
+    /// ~10–40 MFLOP), so the workers take whole products, each single-threaded, instead of splitting each one.
+    static func products(_ count: Int, co: Int, ci: Int, p: Int, u: UnsafeMutablePointer<Float>, uStride: Int,
+                         v: UnsafeMutablePointer<Float>, vStride: Int, m: UnsafeMutablePointer<Float>, mStride: Int) {
+        BLAS.use(threads: 1)
+        Parallel.forEach(count, grain: 1) { range in
+            for xi in range {
+                BLAS.gemmInRegion(m: co, n: p, k: ci, a: UnsafePointer(u + xi * uStride), lda: ci,
+                                  b: UnsafePointer(v + xi * vStride), ldb: p, c: m + xi * mStride, ldc: p)
             }
         }
     }
@@ -156,9 +187,9 @@ extension Conv2D {
     }
 
     /// `Y = Aᵀ M A` with `Aᵀ = [[1,1,1,0], [0,1,−1,−1]]`, plus bias and residual; tiles hanging over
-    /// the right/bottom edge write only their valid pixels. Clears `M` as it reads it.
+    /// the right/bottom edge write only their valid pixels.
     /// Eight tiles at a time (M is contiguous over tiles).
-    static func transformOutput(_ g: Conv2DShape, m: UnsafeMutablePointer<Float>, stride: Int, tileRows: Range<Int>,
+    static func transformOutput(_ g: Conv2DShape, m: UnsafePointer<Float>, stride: Int, tileRows: Range<Int>,
                                 tilesX: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                                 output: UnsafeMutablePointer<Float>) {
         let co = g.outChannels, ho = g.outHeight, wo = g.outWidth
@@ -177,13 +208,9 @@ extension Conv2D {
                         let mp = m + base + tx
                         @inline(__always) func take(_ xi: Int) -> SIMD8<Float> {
                             let q = mp + xi * stride
-                            if lanes == 8 {
-                                let x = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(q).storeBytes(of: .zero, as: SIMD8<Float>.self)
-                                return x
-                            }
+                            if lanes == 8 { return UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self) }
                             var x = SIMD8<Float>.zero
-                            for l in 0..<lanes { x[l] = q[l]; q[l] = 0 }
+                            for l in 0..<lanes { x[l] = q[l] }
                             return x
                         }
                         // Aᵀ M (rows 0+1+2 and 1−2−3), then · A (columns likewise).

@@ -8,56 +8,11 @@ import CKernels
 /// `M_ξ = U_ξ · V_ξ` (36 GEMMs `(Co, Ci)·(Ci, P)`), `Y = Aᵀ M A` with the points 0, ±1, ±2, ∞. Less well
 /// conditioned than F(2,3): ~1e-6 relative error in float32 (tested against the im2col path).
 extension Conv2D {
-    static func winograd4(_ g: Conv2DShape, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                          bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
-                          output: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
-        let ci = g.inChannels, co = g.outChannels
-        let ho = g.outHeight, wo = g.outWidth
-        let tilesX = (wo + 3) / 4, tilesY = (ho + 3) / 4
-        let rowsPerBand = max(1, min(tilesY, workspace.maxBlockFloats / max(1, 36 * max(ci, co) * tilesX)))
-        let maxP = rowsPerBand * tilesX
-        let uStride = paddedStride(co * ci), vStride = paddedStride(ci * maxP), mStride = paddedStride(co * maxP)
-        let buf = workspace.buffer(36 * (uStride + vStride + mStride))
-        let u = buf                        // 36 × (Co, Ci)
-        let v = buf + 36 * uStride         // 36 × (Ci, P)
-        let m = v + 36 * vStride           // 36 × (Co, P)
-        transformWeights4(weight, co: co, ci: ci, into: u, stride: uStride)
-        let inPlane = ci * g.height * g.width, outPlane = co * ho * wo
-        for b in 0..<g.batch {
-            var ty0 = 0
-            while ty0 < tilesY {
-                let ty1 = min(tilesY, ty0 + rowsPerBand)
-                let p = (ty1 - ty0) * tilesX
-                transformInput4(g, input: input + b * inPlane, tileRows: ty0..<ty1, tilesX: tilesX, into: v,
-                                stride: vStride)
-                products(36, co: co, ci: ci, p: p, u: u, uStride: uStride, v: v, vStride: vStride, m: m,
-                         mStride: mStride)
-                transformOutput4(g, m: m, stride: mStride, tileRows: ty0..<ty1, tilesX: tilesX, bias: bias,
-                                 residual: residual.map { $0 + b * outPlane }, output: output + b * outPlane)
-                ty0 = ty1
-            }
-        }
-    }
-
     /// `U_ξ[o, i] = (G g[o, i] Gᵀ)_ξ`, `G = [[¼,0,0], [−⅙,−⅙,−⅙], [−⅙,⅙,−⅙], [1/24,1/12,⅙], [1/24,−1/12,⅙], [0,0,1]]`.
     static func transformWeights4(_ w: UnsafePointer<Float>, co: Int, ci: Int, into u: UnsafeMutablePointer<Float>,
                                   stride plane: Int) {
         Parallel.forEach(co * ci, grain: 4096) { range in
             vg_wino4_weights(w, range.lowerBound, range.count, u, plane)
-        }
-    }
-
-    /// `M_ξ = U_ξ · V_ξ` for ξ < `count`: the products are independent and each is small (`(Co, Ci)·(Ci, P)`,
-    /// ~10–20 MFLOP), so the workers take whole products, each single-threaded, instead of splitting each one.
-    static func products(_ count: Int, co: Int, ci: Int, p: Int, u: UnsafeMutablePointer<Float>, uStride: Int,
-                         v: UnsafeMutablePointer<Float>, vStride: Int, m: UnsafeMutablePointer<Float>, mStride: Int,
-                         beta: Float = 0) {
-        BLAS.use(threads: 1)
-        Parallel.forEach(count, grain: 1) { range in
-            for xi in range {
-                BLAS.gemmInRegion(m: co, n: p, k: ci, a: UnsafePointer(u + xi * uStride), lda: ci,
-                                  b: UnsafePointer(v + xi * vStride), ldb: p, beta: beta, c: m + xi * mStride, ldc: p)
-            }
         }
     }
 

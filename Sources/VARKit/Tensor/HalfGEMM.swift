@@ -3,8 +3,8 @@ import CKernels
 /// Linear layers with float16 weights (`LinearWeight.Storage.float16`; needs `WeightPrecision.float16Supported`).
 ///
 /// - Few rows (the small scales, where a step streams every weight once and is memory-bound): the C kernel
-///   `vg_linear_f16` reads each weight row once, widens 8 weights per F16C instruction and does the FMAs for all
-///   rows, in parallel over output features. Half the bytes of `SmallGEMM`'s float32 stream.
+///   `vg_linear_f16` (`SmallGEMM`'s 4 × 3 register tiles, weights widened 8 per F16C instruction), in parallel
+///   over output features. Half the bytes of the float32 stream.
 /// - More rows: each worker widens a panel of weight rows into a float32 buffer that stays in its cache and
 ///   runs a single-threaded sgemm on it; workers take disjoint panels.
 /// - Many rows (compute-bound), given a scratch buffer: the whole matrix is widened into it once and one threaded
@@ -12,9 +12,10 @@ import CKernels
 /// Both accumulate in float32; the results equal a float32 linear over the float16-rounded weights up to
 /// summation order (tested to 1e-5 relative).
 enum HalfGEMM {
-    /// Rows up to which the fused kernel beats the panels (`halfGEMMTiming`, n 4096, k 1024, AMD EPYC, 2 threads:
-    /// m = 1 0.85–0.89 ms vs float32 `SmallGEMM` 1.09–1.41 ms; m = 16 fused 2.2–2.5 ms, panels 2.3–2.4 ms).
-    static let maxRows = 16
+    /// Rows up to which the fused kernel beats the panels (`halfGEMMTiming`, n 4096, k 1024, AMD EPYC, 2 threads,
+    /// ms fused vs best panels: m = 1 0.74 vs 1.81, m = 32 3.06 vs 3.70, m = 50 4.61 vs 4.85, m = 72 6.04 vs 5.79;
+    /// float32 `SmallGEMM` at m = 1 1.19, m = 72 7.25).
+    static let maxRows = 64
 
     /// Floats of one worker's converted panel (1 MB). Every sgemm call packs its whole input again, so larger
     /// panels pay off as rows grow: 256K floats beat 16K and 64K at every row count measured.
@@ -40,7 +41,7 @@ enum HalfGEMM {
     /// The few-row path: one pass over the weights, parallel over output features.
     static func fused(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
-        Parallel.forEach(n, grain: max(8, 65536 / max(k, 1))) { range in
+        Parallel.forEach(n, grain: SmallGEMM.grain(inFeatures: k)) { range in
             vg_linear_f16(x, m, k, w, k, range.lowerBound, range.upperBound, bias, out, n)
         }
     }

@@ -41,12 +41,8 @@ public final class ConvWorkspace {
         self.winogradTile = winogradTile
     }
 
-    private var zeroCapacity = 0
-    private var zeroStorage: UnsafeMutablePointer<Float>?
-
     deinit {
         storage?.deallocate()
-        zeroStorage?.deallocate()
     }
 
     /// Activation arrays handed back by layers once dead, reused for the next outputs of the same
@@ -72,19 +68,6 @@ public final class ConvWorkspace {
         if pool.count > poolLimit, let i = pool.indices.min(by: { pool[$0].count < pool[$1].count }) {
             pool.remove(at: i)
         }
-    }
-
-    /// A second buffer of at least `count` floats that is all zeros on every call; the caller must
-    /// leave it all zeros again (Winograd's GEMMs accumulate into it with beta = 1 and its output
-    /// transform clears what it reads, which saves BLAS a separate zeroing pass over memory).
-    func zeroedBuffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if let zeroStorage, count <= zeroCapacity { return zeroStorage }
-        zeroStorage?.deallocate()
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-        p.initialize(repeating: 0, count: max(count, 1))
-        zeroStorage = p
-        zeroCapacity = max(count, 1)
-        return p
     }
 
     /// A buffer of at least `count` floats, valid until the next call.
@@ -150,11 +133,9 @@ public enum Conv2D {
         precondition(ho > 0 && wo > 0, "conv2d: empty output for \(g)")
         if workspace.allowWinograd && winogradApplies(g) {
             // F(4,3) where the image is large enough to amortise its weight transform (36 floats per filter).
-            if workspace.winogradTile == 4 && g.outHeight * g.outWidth >= 64 * 64 {
-                return winograd4(g, input: input, weight: weight, bias: bias, residual: residual, output: output,
-                                 workspace: workspace)
-            }
-            winograd(g, input: input, weight: weight, bias: bias, residual: residual, output: output, workspace: workspace)
+            let tile = workspace.winogradTile == 4 && g.outHeight * g.outWidth >= 64 * 64 ? 4 : 2
+            winograd(g, tile: tile, input: input, weight: weight, bias: bias, residual: residual, output: output,
+                     workspace: workspace)
             return
         }
         let outCount = g.batch * g.outChannels * hw

@@ -12,12 +12,13 @@ enum SmallGEMM {
     /// m = 72 87.2 vs 82.3, m = 96 92.0 vs 111.3).
     static let maxRows = 80
 
+    /// Output features per worker chunk: whole 3-feature tiles, at least 64K weights.
+    static func grain(inFeatures k: Int) -> Int { max(3, (65536 / max(k, 1) + 2) / 3 * 3) }
+
     /// `out (m, n) = x (m, k) · Wᵀ + bias`, W `(n, k)` row-major; m ≤ `maxRows` recommended.
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<Float>, outFeatures n: Int,
                        inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
-        // Chunks of whole 3-feature tiles, at least ~256 KB of weights each.
-        let grain = max(3, (65536 / max(k, 1) + 2) / 3 * 3)
-        Parallel.forEach(n, grain: grain) { range in
+        Parallel.forEach(n, grain: grain(inFeatures: k)) { range in
             vg_linear_f32(x, m, k, w, k, range.lowerBound, range.upperBound, bias, out, n)
         }
     }
