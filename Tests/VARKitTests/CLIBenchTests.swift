@@ -91,6 +91,20 @@ struct CLIBenchTests {
         #expect(md.out.contains("OpenBLAS core \(BLAS.coreName)"))
     }
 
+    /// `--profile`: rows per operation and model role with a total per role; no such table without the flag.
+    @Test func profileTable() throws {
+        let r = runCLI(["bench", "--draft-steps", "3", "-r", "1", "--warmup", "0", "--profile", "--threads", "1"])
+        #expect(r.code == 0)
+        let rows = r.out.split(separator: "\n").filter { $0.contains("| 1 | drafter |") || $0.contains("| 1 | refiner |") }
+        for role in ["drafter", "refiner"] {
+            let mine = rows.filter { $0.contains("| \(role) |") }
+            #expect(mine.contains { $0.contains("| linear fc1 |") } && mine.contains { $0.contains("| attention: scores, softmax, values |") })
+            let total = mine.first { $0.contains("**all operations**") }
+            #expect(total != nil, "\(role): no total row")
+        }
+        #expect(!runCLI(["bench", "-r", "1", "--warmup", "0"]).out.contains("**all operations**"))
+    }
+
     /// `--weights f16` reaches the models, the environment block and `--verbose`; other values exit with 2.
     @Test func weightsFlag() throws {
         #expect(try parse(["--weights", "f16"]).models.precision == .float16)
