@@ -8,7 +8,8 @@ import CKernels
 /// `M_ξ = U_ξ · V_ξ` (36 GEMMs `(Co, Ci)·(Ci, P)`), `Y = Aᵀ M A` with the points 0, ±1, ±2, ∞. Less well
 /// conditioned than F(2,3): ~1e-6 relative error in float32 (tested against the im2col path).
 extension Conv2D {
-    /// `U_ξ[o, i] = (G g[o, i] Gᵀ)_ξ`, `G = [[¼,0,0], [−⅙,−⅙,−⅙], [−⅙,⅙,−⅙], [1/24,1/12,⅙], [1/24,−1/12,⅙], [0,0,1]]`.
+    /// `U_ξ[o, i] = (G g[o, i] Gᵀ)_ξ` with
+    /// `G = [[¼,0,0], [−⅙,−⅙,−⅙], [−⅙,⅙,−⅙], [1/24,1/12,⅙], [1/24,−1/12,⅙], [0,0,1]]`.
     static func transformWeights4(_ w: UnsafePointer<Float>, co: Int, ci: Int, into u: UnsafeMutablePointer<Float>,
                                   stride plane: Int) {
         Parallel.forEach(co * ci, grain: 4096) { range in

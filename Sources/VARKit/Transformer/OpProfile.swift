@@ -22,9 +22,6 @@ public struct OpProfile: Sendable, Equatable {
             case .head: "head (LayerNorm + linear)"
             }
         }
-
-        /// Whether the operation is a matrix product of weights (for FLOP rates).
-        public var isLinear: Bool { [.qkv, .proj, .fc1, .fc2].contains(self) }
     }
 
     public private(set) var seconds = [Double](repeating: 0, count: Op.allCases.count)
@@ -35,7 +32,6 @@ public struct OpProfile: Sendable, Equatable {
 
     public subscript(op: Op) -> Double { seconds[op.rawValue] }
     public func flops(_ op: Op) -> Double { flops[op.rawValue] }
-    public var total: Double { seconds.reduce(0, +) }
 
     mutating func add(_ op: Op, seconds s: Double, flops f: Double) {
         seconds[op.rawValue] += s
@@ -56,12 +52,12 @@ public struct OpProfile: Sendable, Equatable {
 }
 
 extension VARWorkspace {
-    /// Runs `body`, adding its wall time (and `flops`) to `op` when profiling is on.
+    /// Runs `body`, adding its wall time (and `flops`, evaluated only then) to `op` when profiling is on.
     @inline(__always)
-    func timed(_ op: OpProfile.Op, flops: Double = 0, _ body: () -> Void) {
+    func timed(_ op: OpProfile.Op, flops: @autoclosure () -> Double = 0, _ body: () -> Void) {
         guard profile != nil else { return body() }
         let t0 = DispatchTime.now().uptimeNanoseconds
         body()
-        profile?.add(op, seconds: Double(DispatchTime.now().uptimeNanoseconds &- t0) * 1e-9, flops: flops)
+        profile?.add(op, seconds: Double(DispatchTime.now().uptimeNanoseconds &- t0) * 1e-9, flops: flops())
     }
 }

@@ -204,9 +204,14 @@ public final class VARSession {
         // One score slice per core, not per current worker: the buffer's size must not depend on `--threads`
         // (or on another thread changing it), so that `Plan` predicts it exactly.
         let slots = Parallel.processorCount
-        let scores = ws.scores.reserve(slots * CachedAttention.scoreSlice(maxGroup: maxGroup, keys: p1, headDim: c.headDim))
+        let slice = CachedAttention.scoreSlice(maxGroup: maxGroup, keys: p1, headDim: c.headDim)
+        let scores = ws.scores.reserve(slots * slice)
         let lin = { (w: LinearWeight) in 2 * Double(R) * Double(w.inFeatures * w.outFeatures) }
-        let attnFlops = Double(rows) * Double(c.heads) * groups.reduce(0) { $0 + 4 * Double(($1.end - $1.start) * $1.keyEnd * c.headDim) }
+        // FLOPs for the profile (evaluated only when profiling).
+        let heads = rows * c.heads
+        let attnFlops = {
+            Double(heads) * groups.reduce(0) { $0 + 4 * Double(($1.end - $1.start) * $1.keyEnd * c.headDim) }
+        }
         for (bi, blk) in model.blocks.enumerated() {
             ada[bi].withUnsafeBufferPointer { aBuf in
                 guard let a = aBuf.baseAddress else { return }
@@ -221,7 +226,7 @@ public final class VARSession {
                 ws.timed(.attentionPrepare) {
                     CachedAttention.prepare(qkv: qkv, n: n, p0: p0, scaleMul: blk.scaleMul, cache: cache, block: bi)
                 }
-                ws.timed(.attention, flops: attnFlops) {
+                ws.timed(.attention, flops: attnFlops()) {
                     CachedAttention.attend(qkv: qkv, n: n, groups: groups, cache: cache, block: bi, scores: scores,
                                            slots: slots, out: attn)
                 }
