@@ -9,38 +9,47 @@ struct BenchCommand: Command {
     static let summary = "Time generation: warm-up, repeats, medians and spread, time split; Markdown or --json."
     static let usage = "[--random d16 | --random d30,d16] [--batch 1,8] [--draft-steps 8,6] [-r R] [--warmup W] "
         + "[model and sampling options]"
-    static let options: [OptionSpec] = ModelOptions.specs.filter { $0.name != "draft-steps" } + [
-        .value("draft-steps", "N[,N…]", "Scales made by the drafter (CoDe); a list sweeps several splits.",
+    static let options: [OptionSpec] = ModelOptions.specs.filter { $0.name != "draft-steps" } + benchSpecs
+        + SamplingOptions.specs + RuntimeOptions.specs
+    static let benchSpecs: [OptionSpec] = [
+        .value("draft-steps", "N[,N…]", "Scales made by the drafter (CoDe); a list sweeps several splits; "
+               + "`off` runs the drafter alone, the baseline of the CoDe speed-up table.",
                default: "the drafter JSON's draft_steps"),
         .value("random", "dA[,dB]", "Random weights of official shapes, no files: one VAR depth (plain) or "
                + "drafter,refiner (CoDe), with a random official VQVAE."),
         .value("batch", "N[,N…]", "Images per timed call; a list sweeps several batch sizes.", default: "1"),
         .value("repeats", "R", "Timed calls per configuration.", default: "3", short: "r"),
         .value("warmup", "W", "Untimed calls first, per configuration.", default: "1"),
+        .flag("interleave", "Alternate the configurations call by call (all warm-ups, then rounds of one timed "
+              + "call each) so that drift on a shared machine hits them alike; holds every configuration's buffers "
+              + "at once."),
         .flag("json", "Print one JSON record instead of Markdown tables."),
         .flag("profile", "Also time each kind of transformer operation (linear layers, attention, norms…)."),
         .flag("sgemm", "Measure the sgemm peak instead (2048×1024 · 1024×4096, float32) in GFLOP/s."),
-    ] + SamplingOptions.specs + RuntimeOptions.specs
+    ]
 
     var models: ModelOptions
     var sampling: SamplingOptions
     var runtime: RuntimeOptions
     var batches: [Int]
+    /// `--draft-steps` values; nil = the default split, 0 = `off` (the drafter alone).
     var draftSteps: [Int?]
     var random: [Int]?
     var repeats: Int, warmup: Int
     var json: Bool
     var sgemm: Bool
     var profile: Bool
+    var interleave: Bool
     /// One pipeline per `--draft-steps` value (one plain pipeline without CoDe).
     var pipelines: [Pipeline] = []
     var vaePath = ""
     var settings: [SamplingConfig] = []
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
-        let steps = try p.ints("draft-steps")
+        let steps = try Self.parseDraftSteps(p.string("draft-steps"))
         var single = p
-        single.values["draft-steps"] = steps.map { String($0[0]) }
+        single.values["draft-steps"] = steps.map { String($0.first { $0 > 0 } ?? 0) }
+        if steps?.allSatisfy({ $0 == 0 }) == true { single.values["draft-steps"] = nil }
         models = try ModelOptions(single)
         sampling = try SamplingOptions(p)
         runtime = try RuntimeOptions(p)
@@ -50,6 +59,7 @@ struct BenchCommand: Command {
         json = p.flag("json")
         sgemm = p.flag("sgemm")
         profile = p.flag("profile")
+        interleave = p.flag("interleave")
         if let bad = batches.first(where: { $0 < 1 }) {
             throw UsageError.invalid("batch", String(bad), expected: "batch sizes ≥ 1 (e.g. 1,8)")
         }
@@ -60,11 +70,25 @@ struct BenchCommand: Command {
             for flag in ["model", "drafter", "refiner", "vae"] where p.has(flag) {
                 throw UsageError("--random cannot be combined with --\(flag) (random weights need no files)")
             }
-            if random!.count == 1 && steps != nil {
+            if random!.count == 1 && steps != nil && steps != [0] {
                 throw UsageError("--draft-steps needs a drafter and a refiner: use --random dA,dB (e.g. --random d30,d16)")
             }
         }
         draftSteps = steps ?? [nil]
+        if steps?.contains(0) == true && p.has("model") {
+            throw UsageError("--draft-steps off (the drafter alone) needs --drafter, not --model")
+        }
+    }
+
+    /// "8,6" → [8, 6]; "off,8" → [0, 8] (0: the drafter alone).
+    static func parseDraftSteps(_ text: String?) throws -> [Int]? {
+        guard let text else { return nil }
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed.lowercased() }
+        let values = items.map { $0 == "off" ? 0 : Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        guard !items.isEmpty, values.allSatisfy({ $0 != nil }) else {
+            throw UsageError.invalid("draft-steps", text, expected: "scale counts ≥ 1 or off, comma-separated (e.g. off,8,6)")
+        }
+        return values.map { $0! }
     }
 
     /// "d16" → [16]; "d30,d16" → [30, 16] (drafter, refiner).
@@ -82,11 +106,13 @@ struct BenchCommand: Command {
         if sgemm { return }
         for n in draftSteps {
             if let random {
-                pipelines.append(try Self.randomPipeline(random, draftSteps: n, precision: models.precision))
+                let depths = n == 0 ? [random[0]] : random
+                pipelines.append(try Self.randomPipeline(depths, draftSteps: n, precision: models.precision))
                 vaePath = "random"
             } else {
                 var m = models
-                m.draftSteps = n
+                m.draftSteps = n == 0 ? nil : n
+                if n == 0 { m.refiner = nil }
                 let (pipeline, vae) = try m.resolve(context)
                 pipelines.append(pipeline)
                 vaePath = vae
@@ -124,7 +150,8 @@ struct BenchCommand: Command {
     }
 
     func load() throws -> Loaded {
-        let first = pipelines[0]
+        // A CoDe pipeline needs both models; the drafter-alone baseline (`off`) uses its drafter.
+        let first = pipelines.first { if case .collaborative = $0 { true } else { false } } ?? pipelines[0]
         if random != nil {
             let w = RandomWeights(seed: 1)
             let vq = VQVAE(config: .official256, weights: w)
@@ -160,50 +187,35 @@ struct BenchCommand: Command {
         let loaded = try load()
         let loadSeconds = Date().timeIntervalSince(loadClock)
         var results: [BenchResult] = []
-        for (pi, pipeline) in pipelines.enumerated() {
-            let accountant = MemoryAccountant()
-            accountant.charge(loaded.vqvaeBytes, to: .weights("vqvae"))
-            let refiner = loaded.refiner.flatMap { $0 === loaded.drafter ? nil : $0 }
-            if case .plain = pipeline {
-                accountant.charge(loaded.drafter.weightBytes, to: .weights("model"))
-            } else {
-                accountant.charge(loaded.drafter.weightBytes, to: .weights(refiner == nil ? "drafter+refiner" : "drafter"))
-                if let refiner { accountant.charge(refiner.weightBytes, to: .weights("refiner")) }
-            }
-            let prediction = Engine.predict(pipeline: pipeline, vqvae: loaded.vqvae.config,
-                                            vqvaeWeightBytes: loaded.vqvaeBytes,
-                                            vqvaeFileBytes: random == nil ? fileSize(vaePath) : 0,
-                                            moreSmooth: settings[pi].moreSmooth)
-            let engine = try Engine(pipeline: pipeline, vqvae: loaded.vqvae, vaePath: vaePath, drafter: loaded.drafter,
-                                    refiner: loaded.refiner, prediction: prediction, accountant: accountant)
+        func result(_ pi: Int, _ made: Made, _ batch: Int, _ samples: [BenchSample]) -> BenchResult {
+            BenchResult(pipeline: pipelines[pi], batch: batch, samples: samples,
+                        patchSizes: made.engine.config.patchSizes, memory: made.accountant.report)
+        }
+        if interleave {
+            // Rounds of one call per configuration: every configuration's engine (and buffers) lives throughout.
             for batch in batches {
-                accountant.resetPeaks()
-                let n = engine.config.numClasses
-                let labels = (0..<batch).map { $0 % n }
-                let seeds = settings[pi].seeds(count: batch)
-                var samples: [BenchSample] = []
+                let made = try pipelines.indices.map { try makeEngine($0, loaded) }
+                var samples = [[BenchSample]](repeating: [], count: made.count)
                 for r in 0..<(warmup + repeats) {
-                    var sample = BenchSample()
-                    if profile { engine.workspace.profile = OpProfile() }
-                    var seen = OpProfile()
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    let out = try engine.generate(labels: labels, seeds: seeds, sampling: settings[pi]) { p in
-                        sample.record(p)
-                        if let now = engine.workspace.profile {
-                            sample.record(now - seen, role: BenchSample.role(p.stage))
-                            seen = now
-                        }
-                        return true
+                    for pi in made.indices {
+                        let sample = try timedCall(made[pi].engine, pi, batch: batch)
+                        if r >= warmup { samples[pi].append(sample) }
                     }
-                    engine.workspace.profile = nil
-                    sample.total = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-                    sample.decode = engine.lastTimings.decode
-                    precondition(out.images.count == batch)     // keeps the result alive
-                    if r >= warmup { samples.append(sample) }
                 }
-                results.append(BenchResult(pipeline: pipeline, batch: batch, samples: samples,
-                                           patchSizes: engine.config.patchSizes,
-                                           accountedPeak: accountant.report.total.peak))
+                results += made.indices.map { result($0, made[$0], batch, samples[$0]) }
+            }
+        } else {
+            for pi in pipelines.indices {
+                let made = try makeEngine(pi, loaded)
+                for batch in batches {
+                    made.accountant.resetPeaks()
+                    var samples: [BenchSample] = []
+                    for r in 0..<(warmup + repeats) {
+                        let sample = try timedCall(made.engine, pi, batch: batch)
+                        if r >= warmup { samples.append(sample) }
+                    }
+                    results.append(result(pi, made, batch, samples))
+                }
             }
         }
         let env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil,
@@ -221,8 +233,60 @@ struct BenchCommand: Command {
                                 + "- \(warmup) warm-up + \(repeats) timed calls per row; medians over the timed calls; "
                                 + "spread = min–max of s/image\n- process peak RSS (whole run): \(ByteSize.format(peakRSS))\n\n")
             context.console.out(BenchResult.summaryTable(results) + "\n" + BenchResult.scaleTable(results))
+            let speedUps = BenchResult.speedUpTable(results, paired: interleave)
+            if !speedUps.isEmpty { context.console.out("\n" + speedUps) }
             if profile { context.console.out("\n" + BenchResult.profileTable(results)) }
         }
+    }
+
+    /// One configuration's engine and the accountant its buffers are charged to.
+    struct Made {
+        var engine: Engine
+        var accountant: MemoryAccountant
+    }
+
+    func makeEngine(_ pi: Int, _ loaded: Loaded) throws -> Made {
+        let pipeline = pipelines[pi]
+        let accountant = MemoryAccountant()
+        accountant.charge(loaded.vqvaeBytes, to: .weights("vqvae"))
+        let refiner = loaded.refiner.flatMap { $0 === loaded.drafter ? nil : $0 }
+        if case .plain = pipeline {
+            accountant.charge(loaded.drafter.weightBytes, to: .weights("model"))
+        } else {
+            accountant.charge(loaded.drafter.weightBytes, to: .weights(refiner == nil ? "drafter+refiner" : "drafter"))
+            if let refiner { accountant.charge(refiner.weightBytes, to: .weights("refiner")) }
+        }
+        let prediction = Engine.predict(pipeline: pipeline, vqvae: loaded.vqvae.config,
+                                        vqvaeWeightBytes: loaded.vqvaeBytes,
+                                        vqvaeFileBytes: random == nil ? fileSize(vaePath) : 0,
+                                        moreSmooth: settings[pi].moreSmooth)
+        let engine = try Engine(pipeline: pipeline, vqvae: loaded.vqvae, vaePath: vaePath, drafter: loaded.drafter,
+                                refiner: loaded.refiner, prediction: prediction, accountant: accountant)
+        return Made(engine: engine, accountant: accountant)
+    }
+
+    /// One generate + decode call of `batch` images (classes 0, 1, …), timed and split.
+    func timedCall(_ engine: Engine, _ pi: Int, batch: Int) throws -> BenchSample {
+        let n = engine.config.numClasses
+        let labels = (0..<batch).map { $0 % n }
+        let seeds = settings[pi].seeds(count: batch)
+        var sample = BenchSample()
+        if profile { engine.workspace.profile = OpProfile() }
+        var seen = OpProfile()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let out = try engine.generate(labels: labels, seeds: seeds, sampling: settings[pi]) { p in
+            sample.record(p)
+            if let now = engine.workspace.profile {
+                sample.record(now - seen, role: BenchSample.role(p.stage))
+                seen = now
+            }
+            return true
+        }
+        engine.workspace.profile = nil
+        sample.total = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        sample.decode = engine.lastTimings.decode
+        precondition(out.images.count == batch)     // keeps the result alive
+        return sample
     }
 }
 
@@ -300,7 +364,11 @@ struct BenchResult {
     var batch: Int
     var samples: [BenchSample]
     var patchSizes: [Int]
-    var accountedPeak: Int
+    var memory: MemoryAccountant.Report
+
+    var accountedPeak: Int { memory.total.peak }
+    /// Peak KV cache plus peak activations (each category's own peak), bytes.
+    var kvActivationPeak: Int { memory[.kvCache].peak + memory[.activations].peak }
 
     var roles: [String] {
         if case .collaborative = pipeline { return ["drafter", "refiner"] }
@@ -338,6 +406,7 @@ struct BenchResult {
             "images_per_second_median": imagesPerSecond,
             "transformer_seconds_per_image": t, "sampling_seconds_per_image": sampling,
             "decode_seconds_per_image": decode, "accounted_peak_bytes": accountedPeak,
+            "kv_cache_peak_bytes": memory[.kvCache].peak, "activations_peak_bytes": memory[.activations].peak,
             "scales": scaleRows.map { ["scale": $0.scale, "pn": patchSizes[$0.scale], "model": $0.role,
                                         "transformer_seconds_per_call": $0.transformer,
                                         "sampling_seconds_per_call": $0.sampling] as [String: Any] },
@@ -382,6 +451,34 @@ struct BenchResult {
             }
         }
         return s
+    }
+
+    /// For every CoDe row whose drafter also ran alone (`--draft-steps off`) at the same batch size: the
+    /// drafter alone's seconds over CoDe's. With `--interleave` the calls pair up by round and the speed-up is
+    /// the median of the per-round ratios (drift cancels); otherwise the ratio of the medians.
+    static func speedUpTable(_ rs: [BenchResult], paired: Bool) -> String {
+        var s = "CoDe speed-up over the drafter alone (its seconds per image ÷ CoDe's):\n\n"
+            + "| models | batch | drafter alone | transformer | transformer + sampling + decode | pairing "
+            + "| KV cache + activations peak |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        var any = false
+        for r in rs {
+            guard case let .collaborative(d, _, _) = r.pipeline,
+                  let base = rs.first(where: { b in
+                      if case let .plain(m) = b.pipeline { m.name == d.name && b.batch == r.batch } else { false }
+                  }) else { continue }
+            any = true
+            func ratio(_ f: (BenchSample) -> Double) -> Double {
+                if paired && base.samples.count == r.samples.count { return median(zip(base.samples, r.samples).map { f($0) / max(f($1), 1e-12) }) }
+                return median(base.samples.map(f)) / max(median(r.samples.map(f)), 1e-12)
+            }
+            let transformer = ratio { $0.transformer.values.reduce(0, +) }
+            let total = ratio(\.total)
+            let memory = String(format: "%.2fx (%@ vs %@)", Double(r.kvActivationPeak) / Double(max(base.kvActivationPeak, 1)),
+                                ByteSize.format(r.kvActivationPeak), ByteSize.format(base.kvActivationPeak))
+            s += String(format: "| %@ | %d | %@ | %.2fx | %.2fx | %@ | %@ |\n", r.label, r.batch, base.label, transformer,
+                        total, paired ? "median of \(r.samples.count) paired calls" : "ratio of medians", memory)
+        }
+        return any ? s : ""
     }
 
     static func scaleTable(_ rs: [BenchResult]) -> String {

@@ -44,6 +44,8 @@ struct CLIBenchTests {
         (["--random", "d16", "--vae", "v.pth"], "--random cannot be combined with --vae"),
         (["--random", "d16", "--draft-steps", "8"], "--draft-steps needs a drafter and a refiner"),
         (["--draft-steps", "2,5"], "--draft-steps: got 5; expected 1…3"),
+        (["--draft-steps", "off,0"], "--draft-steps: got 'off,0'; expected scale counts ≥ 1 or off"),
+        (["--draft-steps", "off", "--model", "m.pth"], "--draft-steps off (the drafter alone) needs --drafter"),
         (["-q", "1"], "unknown option '-q'"),
     ] as [([String], String)])
     func invalidFlagsExitWith2(arguments: [String], message: String) {
@@ -89,6 +91,37 @@ struct CLIBenchTests {
         let md = runCLI(["bench", "-r", "1", "--warmup", "0"])
         #expect(md.code == 0 && md.out.contains("| models | batch | s/image (median)") && md.out.contains("| scale | pn |"))
         #expect(md.out.contains("OpenBLAS core \(BLAS.coreName)"))
+    }
+
+    /// `--draft-steps off,…`: the drafter alone as a plain row next to the CoDe rows, the random drafter depth
+    /// for `--random`, and the speed-up table (paired by round with `--interleave`) with the memory ratio.
+    @Test func drafterAloneBaselineAndInterleavedRounds() throws {
+        let b = try parse(["--random", "d30,d16", "--draft-steps", "off,8,6"])
+        #expect(b.draftSteps == [0, 8, 6] && !b.interleave)
+        #expect(try BenchCommand.parseDraftSteps("OFF, 3") == [0, 3])
+        #expect(try parse(["--random", "d16", "--draft-steps", "off"]).draftSteps == [0])
+        let r = runCLI(["bench", "--draft-steps", "3,off,2", "--batch", "1,2", "-r", "2", "--warmup", "1", "--interleave",
+                        "--json", "--threads", "1"])
+        #expect(r.code == 0, "stderr: \(r.err)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let runs = try #require(record["runs"] as? [[String: Any]])
+        // Interleaved: batch-major, every configuration of a batch size together, in the order given.
+        #expect(runs.map { $0["batch"] as? Int } == [1, 1, 1, 2, 2, 2])
+        #expect(runs.map { $0["draft_steps"] as? Int } == [3, nil, 2, 3, nil, 2])
+        #expect(runs.map { $0["models"] as? String } == ["drafter.pth+refiner.pth", "drafter.pth", "drafter.pth+refiner.pth",
+                                                          "drafter.pth+refiner.pth", "drafter.pth", "drafter.pth+refiner.pth"])
+        let alone = try #require(runs[1]["transformer_seconds_per_image"] as? [String: Double])
+        #expect(Set(alone.keys) == ["model"])
+        for run in runs { #expect((run["kv_cache_peak_bytes"] as? Int ?? 0) > 0) }
+        let md = runCLI(["bench", "--draft-steps", "off,2", "-r", "2", "--warmup", "0", "--interleave", "--threads", "1"])
+        #expect(md.code == 0)
+        let row = try #require(md.out.split(separator: "\n").first { $0.hasPrefix("| drafter.pth+refiner.pth N=2 | 1 | drafter.pth |") })
+        #expect(row.contains("median of 2 paired calls"), "\(row)")
+        let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        let speedUp = Double(cells[3].dropLast()) ?? 0, memory = Double(cells[6].prefix { $0 != "x" }) ?? 0
+        // Two of four scales on the refiner: faster than the drafter alone, with a smaller KV cache.
+        #expect(speedUp > 1 && memory > 0 && memory < 1, "\(row)")
+        #expect(!runCLI(["bench", "--draft-steps", "2", "-r", "1", "--warmup", "0"]).out.contains("CoDe speed-up"))
     }
 
     /// `--profile`: rows per operation and model role with a total per role; no such table without the flag.
