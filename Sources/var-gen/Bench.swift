@@ -107,7 +107,8 @@ struct BenchCommand: Command {
         for n in draftSteps {
             if let random {
                 let depths = n == 0 ? [random[0]] : random
-                pipelines.append(try Self.randomPipeline(depths, draftSteps: n, precision: models.precision))
+                pipelines.append(try Self.randomPipeline(depths, draftSteps: n, precision: models.precision,
+                                                          refinerPrecision: models.refinerPrecision))
                 vaePath = "random"
             } else {
                 var m = models
@@ -122,14 +123,16 @@ struct BenchCommand: Command {
     }
 
     /// Pipelines over official configurations; paths are labels ("random-d30"), never opened.
-    static func randomPipeline(_ depths: [Int], draftSteps: Int?, precision: WeightPrecision = .float32) throws -> Pipeline {
-        func file(_ d: Int, plainDefaults: Bool) -> ModelFile {
+    static func randomPipeline(_ depths: [Int], draftSteps: Int?, precision: WeightPrecision = .float32,
+                               refinerPrecision: WeightPrecision? = nil) throws -> Pipeline {
+        func file(_ d: Int, plainDefaults: Bool, _ precision: WeightPrecision) -> ModelFile {
             var c = VARConfig.official(depth: d)
             if !plainDefaults { c.sampling = nil }    // CoDe: the official CoDe settings (top-k 600, temperatures)
             return ModelFile(path: "random-d\(d)", config: c, precision: precision)
         }
-        if depths.count == 1 { return .plain(file(depths[0], plainDefaults: true)) }
-        let d = file(depths[0], plainDefaults: false), r = file(depths[1], plainDefaults: false)
+        if depths.count == 1 { return .plain(file(depths[0], plainDefaults: true, precision)) }
+        let d = file(depths[0], plainDefaults: false, precision)
+        let r = file(depths[1], plainDefaults: false, refinerPrecision ?? precision)
         let S = d.config.scaleCount
         let n = draftSteps ?? min(8, S - 1)
         guard (1...(S - 1)).contains(n) else {
@@ -181,7 +184,8 @@ struct BenchCommand: Command {
     }
 
     func run(_ context: CLIContext) throws {
-        runtime.apply(context.console, weights: sgemm ? nil : models.precision)
+        runtime.apply(context.console, weights: sgemm ? nil : models.precision,
+                      refinerWeights: sgemm ? nil : models.refinerPrecision)
         if sgemm { return runSGEMM(context) }
         let loadClock = Date()
         let loaded = try load()
@@ -219,7 +223,8 @@ struct BenchCommand: Command {
             }
         }
         let env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil,
-                                           weights: loaded.drafter.weightPrecision)
+                                           weights: loaded.drafter.weightPrecision,
+                                           refinerWeights: loaded.refiner?.weightPrecision)
         let peakRSS = ProcessMemory.current()?.peakResidentBytes ?? 0
         if json {
             let record: [String: Any] = [
@@ -505,12 +510,14 @@ struct BenchEnvironment {
     var random: Bool
     /// How the transformers' linear weights were held (nil for `--sgemm`).
     var weights: WeightPrecision?
+    /// The refiner's, when a refiner was loaded.
+    var refinerWeights: WeightPrecision?
 
     static func current(_ context: CLIContext, loadSeconds: Double, random: Bool,
-                        weights: WeightPrecision? = nil) -> BenchEnvironment {
+                        weights: WeightPrecision? = nil, refinerWeights: WeightPrecision? = nil) -> BenchEnvironment {
         BenchEnvironment(commit: gitCommit(near: context.executablePath), cpu: cpuModel(), blasCore: BLAS.coreName,
                          blasThreads: BLAS.threadCount, workers: Parallel.workerCount, loadSeconds: loadSeconds,
-                         random: random, weights: weights)
+                         random: random, weights: weights, refinerWeights: refinerWeights)
     }
 
     /// `git describe --always --dirty` of the checkout holding the executable, else "unknown".
@@ -542,12 +549,16 @@ struct BenchEnvironment {
 
     var json: [String: Any] {
         ["commit": commit, "cpu": cpu, "blas_core": blasCore, "blas_threads": blasThreads, "workers": workers,
-         "load_seconds": loadSeconds, "random_weights": random, "weight_precision": weights?.rawValue ?? NSNull()]
+         "load_seconds": loadSeconds, "random_weights": random, "weight_precision": weights?.rawValue ?? NSNull(),
+         "refiner_weight_precision": refinerWeights?.rawValue ?? NSNull()]
     }
 
     var markdown: String {
         "- commit \(commit); CPU \(cpu); OpenBLAS core \(blasCore), \(blasThreads) BLAS threads, \(workers) workers\n"
             + String(format: "- weights: %@; load %.1f s\n", random ? "random, official shapes" : "files", loadSeconds)
-            + (weights.map { "- transformer weights: \($0.kernelDescription)\n" } ?? "")
+            + (weights.map { w in
+                guard let r = refinerWeights, r != w else { return "- transformer weights: \(w.kernelDescription)\n" }
+                return "- transformer weights: drafter \(w.kernelDescription); refiner \(r.kernelDescription)\n"
+            } ?? "")
     }
 }

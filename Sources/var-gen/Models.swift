@@ -59,6 +59,11 @@ func requireWritableDirectory(_ dir: String, flag: String) throws {
     }
 }
 
+extension WeightPrecision {
+    /// The `--weights` spelling.
+    var flagValue: String { self == .float16 ? "f16" : "f32" }
+}
+
 /// A VAR model file and its configuration (from its JSON or inferred from the checkpoint's tensor shapes;
 /// reading shapes maps the file but loads no weights), and how its linear layers' weights will be held.
 struct ModelFile {
@@ -127,7 +132,8 @@ struct ModelOptions {
         .value("refiner", "FILE", "CoDe refiner; enables CoDe.", default: "weights/refiner.pth when --draft-steps is given"),
         .value("draft-steps", "N", "Scales made by the drafter, 1…S−1; enables CoDe.", default: "the drafter JSON's draft_steps"),
         .value("weights", "f32|f16", "Storage of the transformers' linear weights: f16 halves their memory and traffic "
-               + "(F16C kernels, float32 accumulation; float32 on a CPU without F16C).", default: "f32"),
+               + "(F16C kernels, float32 accumulation; float32 on a CPU without F16C). CoDe takes one value or "
+               + "DRAFTER,REFINER (e.g. f16,f32: the drafter's small scales gain from f16).", default: "f32"),
     ]
 
     var vae: String?
@@ -135,15 +141,30 @@ struct ModelOptions {
     var drafter: String?
     var refiner: String?
     var draftSteps: Int?
+    /// `--weights`: the plain model's or the drafter's precision, and the refiner's.
     var precision: WeightPrecision
+    var refinerPrecision: WeightPrecision
 
     init(_ p: ParsedOptions) throws {
         vae = p.string("vae"); model = p.string("model"); drafter = p.string("drafter"); refiner = p.string("refiner")
         draftSteps = try p.int("draft-steps")
-        precision = try Self.precision(p.string("weights"))
+        (precision, refinerPrecision) = try Self.precisions(p.string("weights"))
         if model != nil && (drafter != nil || refiner != nil || draftSteps != nil) {
             throw UsageError("--model (plain VAR) cannot be combined with --drafter/--refiner/--draft-steps (CoDe)")
         }
+        if model != nil && precision != refinerPrecision {
+            throw UsageError("--weights: two values (drafter,refiner) need CoDe, not --model; give one (f32 or f16)")
+        }
+    }
+
+    /// `--weights`: one precision for every model, or "drafter,refiner".
+    static func precisions(_ text: String?) throws -> (WeightPrecision, WeightPrecision) {
+        guard let text, text.contains(",") else { let p = try precision(text); return (p, p) }
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+        guard items.count == 2 else {
+            throw UsageError.invalid("weights", text, expected: "f32, f16, or drafter,refiner such as f16,f32")
+        }
+        return (try precision(items[0]), try precision(items[1]))
     }
 
     /// `--weights`: f32/float32 or f16/float16.
@@ -167,19 +188,24 @@ struct ModelOptions {
     /// Opens the configurations (no weights) and checks the pair and the split.
     func resolve(_ context: CLIContext) throws -> (pipeline: Pipeline, vae: String) {
         let pipeline: Pipeline
-        func open(_ path: String, flag: String) throws -> ModelFile {
+        func open(_ path: String, flag: String, precision: WeightPrecision) throws -> ModelFile {
             var file = try ModelFile.open(path, flag: flag)
             file.precision = precision
             return file
         }
         if let model {
-            pipeline = .plain(try open(model, flag: "model"))
+            pipeline = .plain(try open(model, flag: "model", precision: precision))
         } else {
-            let d = try open(try drafter ?? Self.defaultDrafter(context), flag: "drafter")
+            let d = try open(try drafter ?? Self.defaultDrafter(context), flag: "drafter", precision: precision)
             if refiner == nil && draftSteps == nil {
                 pipeline = .plain(d)
             } else {
-                let r = try open(try refiner ?? WeightsLocator.shipped("refiner.pth", flag: "refiner", context), flag: "refiner")
+                let r = try open(try refiner ?? WeightsLocator.shipped("refiner.pth", flag: "refiner", context), flag: "refiner",
+                                 precision: refinerPrecision)
+                if Engine.sameFile(d, r) && d.precision != r.precision {
+                    throw UsageError("--weights: the drafter and the refiner are one file (\(d.path)), loaded once; "
+                                     + "give one precision, not \(d.precision.flagValue),\(r.precision.flagValue)")
+                }
                 let S = d.config.scaleCount
                 let n = draftSteps ?? d.config.sampling?.draftSteps ?? min(8, S - 1)
                 guard S > 1, (1...(S - 1)).contains(n) else {

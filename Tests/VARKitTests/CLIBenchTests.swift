@@ -155,4 +155,35 @@ struct CLIBenchTests {
         let help = runCLI(["generate", "--help"])
         #expect(help.out.contains("--weights f32|f16"))
     }
+
+    /// `--weights DRAFTER,REFINER`: each CoDe model gets its own precision (one value: both); refused for plain
+    /// VAR, for three values, and when drafter and refiner are one file.
+    @Test func weightsPerRole() throws {
+        let both = try parse(["--weights", "f16,f32"]).models
+        #expect(both.precision == .float16 && both.refinerPrecision == .float32)
+        let one = try parse(["--weights", "f16"]).models
+        #expect(one.precision == .float16 && one.refinerPrecision == .float16)
+        guard case let .collaborative(d, r, _) = try BenchCommand.randomPipeline([30, 16], draftSteps: 6, precision: .float16,
+                                                                                refinerPrecision: .float32) else {
+            Issue.record("not CoDe"); return
+        }
+        #expect(d.precision == .float16 && r.precision == .float32)
+        for (args, message) in [(["--weights", "f16,f32,f16"], "--weights: got 'f16,f32,f16'; expected f32, f16, or drafter,refiner"),
+                                (["--weights", "f16,bf16"], "--weights: got 'bf16'; expected f32 or f16"),
+                                (["--model", "m.pth", "--weights", "f16,f32"], "--weights: two values (drafter,refiner) need CoDe")] {
+            let bad = runCLI(["bench"] + args)
+            #expect(bad.code == 2 && bad.err.contains(message), "\(bad.err)")
+        }
+        let drafter = TinyWeights.directory + "/drafter.pth"
+        let same = runCLI(["generate", "--drafter", drafter, "--refiner", drafter, "--draft-steps", "2", "--weights", "f16,f32",
+                           "--output", NSTemporaryDirectory() + "/never.png"])
+        #expect(same.code == 2 && same.err.contains("the drafter and the refiner are one file"), "\(same.err)")
+        let run = runCLI(["bench", "--weights", "f16,f32", "--draft-steps", "2", "-r", "1", "--warmup", "0", "--json",
+                          "--threads", "1"])
+        #expect(run.code == 0, "stderr: \(run.err)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
+        let env = try #require(record["environment"] as? [String: Any])
+        #expect(env["weight_precision"] as? String == WeightPrecision.float16.effective.rawValue)
+        #expect(env["refiner_weight_precision"] as? String == "float32")
+    }
 }

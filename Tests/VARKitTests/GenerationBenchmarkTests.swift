@@ -97,11 +97,11 @@ import Testing
         var out = [Float](repeating: 0, count: maxM * n)
         var whole = [Float](repeating: 0, count: n * k)
         let paths = ["f32", "f16 fused", "f16 panels 64K", "f16 panels 256K", "f16 panels 1M", "f16 whole"]
-        for m in [1, 2, 8, 16, 24, 32, 50, 72, 128, 256, 512, 2048] {
+        for m in [1, 2, 8, 16, 24, 32, 50, 72, 96, 128, 256, 512, 2048] {
             let reps = max(3, min(24, 2048 / m))
             var line = "m=\(m)"
             for (pi, path) in paths.enumerated() {
-                if path == "f16 fused" && m > 72 { continue }
+                if path == "f16 fused" && m > 128 { continue }
                 let t0 = Date()
                 for r in 0..<reps {
                     x.withUnsafeBufferPointer { xp in ws[r % copies].withUnsafeBufferPointer { wp in

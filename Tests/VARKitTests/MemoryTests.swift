@@ -148,10 +148,12 @@ import Testing
             #expect(m.report[.workspace].peak == g.workspace + g.sampling, "batch \(batch) draft \(String(describing: n))")
             #expect(m.report[.activations].peak == g.activations && m.report[.kvCache].peak == g.kvCache)
         }
-        // The scratch is really there at batch 1 (128 rows in the last scale) when the CPU runs float16.
-        var plan = VARWorkspace.Plan()
-        plan.scales(c, rows: 2, 0..<c.scaleCount, precision: .float16)
-        #expect((plan.weights > 0) == WeightPrecision.float16Supported)
+        // The scratch is there from `HalfGEMM.wholeRows` rows (256: batch 2's last scale, 4 × 64 rows) when the CPU
+        // runs float16, and not below (batch 1: 128 rows).
+        var plan = VARWorkspace.Plan(), below = VARWorkspace.Plan()
+        plan.scales(c, rows: 4, 0..<c.scaleCount, precision: .float16)
+        below.scales(c, rows: 2, 0..<c.scaleCount, precision: .float16)
+        #expect((plan.weights > 0) == WeightPrecision.float16Supported && below.weights == 0)
     }
 
     /// The whole run through the CLI engine: the accounted peak is the predicted one (load phases included).

@@ -13,17 +13,20 @@ import CKernels
 /// summation order (tested to 1e-5 relative).
 enum HalfGEMM {
     /// Rows up to which the fused kernel beats the panels (`halfGEMMTiming`, n 4096, k 1024, AMD EPYC, 2 threads,
-    /// ms fused vs best panels: m = 1 0.74 vs 1.81, m = 32 3.06 vs 3.70, m = 50 4.61 vs 4.85, m = 72 6.04 vs 5.79;
-    /// float32 `SmallGEMM` at m = 1 1.19, m = 72 7.25).
-    static let maxRows = 64
+    /// ms fused vs best panels, with the kernel's weight prefetch: m = 1 0.62 vs 1.96, m = 32 2.29 vs 3.33,
+    /// m = 72 5.16 vs 6.20, m = 96 6.96 vs 6.75, m = 128 14.99 vs 10.16; float32 at m = 72 7.05). The same bound
+    /// as `SmallGEMM`'s.
+    static let maxRows = 80
 
     /// Floats of one worker's converted panel (1 MB). Every sgemm call packs its whole input again, so larger
     /// panels pay off as rows grow: 256K floats beat 16K and 64K at every row count measured.
     static let panelFloats = 1 << 18
 
-    /// Rows from which, given a scratch buffer, the whole matrix is widened once (VAR-d16 at B = 1: the panels
-    /// beat float32 up to 72 rows, scale 6, and lost 10–25% from 128 rows, scale 7, on).
-    static let wholeRows = 128
+    /// Rows from which, given a scratch buffer, the whole matrix is widened once (`halfGEMMTiming`, ms, 2 threads,
+    /// panels of 256K floats vs whole vs float32: VAR-d16 fc1 m = 128 10.16 / 16.23 / 13.92, m = 256 26.84 /
+    /// 21.77 / 26.54; VAR-d30 fc1 (7680 × 1920) m = 128 33.2 / 40.9 / 35.1, m = 200 50.5 / 56.5 / 52.8, m = 338
+    /// 89.1 / 91.0 / 83.1, m = 512 134.1 / 118.6 / 111.6).
+    static let wholeRows = 256
 
     /// `out (m, n) = x (m, k) · Wᵀ + bias`, W `(n, k)` float16 row-major.
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
