@@ -62,12 +62,12 @@ import Testing
     /// and 8-aligned in/out features and every row count around the kernels' blocking (4 rows, 2 features).
     @Test func halfLinearMatchesFloat32OnRoundedWeights() throws {
         try #require(WeightPrecision.float16Supported, "needs F16C")
-        for (n, k) in [(37, 19), (8, 1024), (33, 100), (64, 65), (130, 24), (5, 8), (301, 257)] {
+        for (n, k) in [(37, 19), (8, 1024), (33, 100), (64, 65), (130, 24), (5, 8), (301, 257), (12, HalfGEMM.longK + 3)] {
             let w = LinearWeight(Tensor(shape: [n, k], data: randomFloats(n * k, seed: UInt64(n * k))), precision: .float16)
             let rounded = w.tensor
             guard case let .float16(bits) = w.storage else { Issue.record("not float16"); return }
             let bias = randomFloats(n, seed: 9)
-            for m in [1, 2, 3, 4, 5, 7, 9, 16, 17, 33, HalfGEMM.wholeRows + 1] {
+            for m in [1, 2, 3, 4, 5, 7, 9, 16, 17, 33, HalfGEMM.longRows - 1, HalfGEMM.wholeRows + 1] {
                 let x = randomFloats(m * k, seed: UInt64(m + 100))
                 let want = Tensor(shape: [m, k], data: x).linear(rounded, bias: Tensor(shape: [n], data: bias)).data
                 var scale = [Float](repeating: 0, count: m * n)

@@ -2,9 +2,9 @@ import CKernels
 
 /// Linear layers with float16 weights (`LinearWeight.Storage.float16`; needs `WeightPrecision.float16Supported`).
 ///
-/// - Few rows (the small scales, where a step streams every weight once and is memory-bound): the C kernel
-///   `vg_linear_f16` (`SmallGEMM`'s 4 × 3 register tiles, weights widened 8 per F16C instruction), in parallel
-///   over output features. Half the bytes of the float32 stream.
+/// - Few rows (the small scales, where a step streams every weight once and is memory-bound; up to 128 rows for
+///   long input rows): the C kernel `vg_linear_f16` (`SmallGEMM`'s 4 × 3 register tiles, weights widened 8 per
+///   F16C instruction), in parallel over output features. Half the bytes of the float32 stream.
 /// - More rows: each worker widens a panel of weight rows into a float32 buffer that stays in its cache and
 ///   runs a single-threaded sgemm on it; workers take disjoint panels.
 /// - Many rows (compute-bound), given a scratch buffer: the whole matrix is widened into it once and one threaded
@@ -17,6 +17,13 @@ enum HalfGEMM {
     /// m = 72 5.16 vs 6.20, m = 96 6.96 vs 6.75, m = 128 14.99 vs 10.16; float32 at m = 72 7.05). The same bound
     /// as `SmallGEMM`'s.
     static let maxRows = 80
+
+    /// With long rows (k ≥ `longK`) the fused kernel also wins up to `longRows` rows, where a panel holds few
+    /// weight rows and sgemm packs the whole input again per panel (`halfGEMMTiming`, m = 128, ms fused / best
+    /// panels / whole / float32: VAR-d30 fc2 1920 × 7680 29.4 / 60.0 / 53.3 / 33.9, fc1 7680 × 1920 46.3 / 49.1 /
+    /// 52.7 / 47.2, qkv 5760 × 1920 24.8 / 24.8 / 28.6 / 25.3; VAR-d16 fc2 1024 × 4096 8.6 / 10.3 / 10.8 / 9.5;
+    /// but VAR-d16 fc1 4096 × 1024 15.0 / 10.2 / 16.2 / 13.9).
+    static let longRows = 128, longK = 1536
 
     /// Floats of one worker's converted panel (1 MB). Every sgemm call packs its whole input again, so larger
     /// panels pay off as rows grow: 256K floats beat 16K and 64K at every row count measured.
@@ -32,7 +39,7 @@ enum HalfGEMM {
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
                        inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
                        scratch: ScratchBuffer? = nil) {
-        if m <= maxRows {
+        if m <= maxRows || (m <= longRows && k >= longK) {
             fused(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out)
         } else if m >= wholeRows, let scratch {
             whole(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out, scratch: scratch)

@@ -24,7 +24,8 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
         case .float32:
             return "float32 weights (SmallGEMM ≤ \(SmallGEMM.maxRows) rows, OpenBLAS sgemm above)"
         case .float16:
-            return "float16 weights (F16C: fused kernel ≤ \(HalfGEMM.maxRows) rows, float32 panels + sgemm above)"
+            return "float16 weights (F16C: fused kernel ≤ \(HalfGEMM.maxRows) rows, ≤ \(HalfGEMM.longRows) for inputs "
+                + "≥ \(HalfGEMM.longK) wide; float32 panels + sgemm above)"
         }
     }
 }
