@@ -48,8 +48,7 @@ struct BenchCommand: Command {
     init(_ p: ParsedOptions, context: CLIContext) throws {
         let steps = try Self.parseDraftSteps(p.string("draft-steps"))
         var single = p
-        single.values["draft-steps"] = steps.map { String($0.first { $0 > 0 } ?? 0) }
-        if steps?.allSatisfy({ $0 == 0 }) == true { single.values["draft-steps"] = nil }
+        single.values["draft-steps"] = steps?.first { $0 > 0 }.map(String.init)   // `off` alone: no CoDe split
         models = try ModelOptions(single)
         sampling = try SamplingOptions(p)
         runtime = try RuntimeOptions(p)
@@ -184,8 +183,7 @@ struct BenchCommand: Command {
     }
 
     func run(_ context: CLIContext) throws {
-        runtime.apply(context.console, weights: sgemm ? nil : models.precision,
-                      refinerWeights: sgemm ? nil : models.refinerPrecision)
+        runtime.apply(context.console, weightsOf: sgemm ? nil : models)
         if sgemm { return runSGEMM(context) }
         let loadClock = Date()
         let loaded = try load()

@@ -121,7 +121,7 @@ struct EditCommand: Command {
 
     func run(_ context: CLIContext) throws {
         let console = context.console
-        runtime.apply(console, weights: models.precision, refinerWeights: models.refinerPrecision)
+        runtime.apply(console, weightsOf: models)
         let raw = try PNG.read(input).image
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
         let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }

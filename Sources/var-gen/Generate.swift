@@ -75,7 +75,7 @@ struct GenerateCommand: Command {
 
     func run(_ context: CLIContext) throws {
         let console = context.console
-        runtime.apply(console, weights: models.precision, refinerWeights: models.refinerPrecision)
+        runtime.apply(console, weightsOf: models)
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
         let n = labels.count
         let b = try chooseBatch(images: n, progress: progress)

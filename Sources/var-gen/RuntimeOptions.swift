@@ -29,14 +29,14 @@ struct RuntimeOptions {
 
     /// Applies `--threads` and, with `--verbose`, reports the BLAS configuration and, for commands that load
     /// transformers, how their weights are held (`--weights`).
-    func apply(_ console: Console, weights: WeightPrecision? = nil, refinerWeights: WeightPrecision? = nil) {
+    func apply(_ console: Console, weightsOf models: ModelOptions? = nil) {
         applyThreads(threads)
         if verbose {
             console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(Parallel.workerCount) workers\n")
-            if let weights, let refinerWeights, refinerWeights != weights {
-                console.err("drafter: " + describeWeights(weights) + "\nrefiner: " + describeWeights(refinerWeights) + "\n")
-            } else if let weights {
-                console.err(describeWeights(weights) + "\n")
+            if let m = models, m.refinerPrecision != m.precision {
+                console.err("drafter: " + describeWeights(m.precision) + "\nrefiner: " + describeWeights(m.refinerPrecision) + "\n")
+            } else if let m = models {
+                console.err(describeWeights(m.precision) + "\n")
             }
         }
     }

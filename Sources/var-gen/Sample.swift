@@ -90,7 +90,7 @@ struct SampleCommand: Command {
 
     func run(_ context: CLIContext) throws {
         let console = context.console
-        runtime.apply(console, weights: models.precision, refinerWeights: models.refinerPrecision)
+        runtime.apply(console, weightsOf: models)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let all = Self.pairs(classes: classes, perClass: perClass, shard: shard, of: shardCount)
         let pending = all.filter { !PNG.isValidFile(output + "/" + Self.fileName(classID: $0.classID, index: $0.index)) }
