@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import Testing
 @testable import VARKit
 
@@ -88,6 +89,32 @@ import Testing
         let expected = OpsReference.spatialAttention(qkv)
         #expect(got.shape == [2, 8, 3, 5])
         #expect(OpsReference.relativeError(got, expected) < 1e-5)
+    }
+
+    /// The fused kernel against a double-precision softmax(Q·Kᵀ)·V, for query counts on both sides of its
+    /// K/V repacking (m > 6) and key counts that are not multiples of 16, with garbage in the key padding.
+    @Test(arguments: [(1, 1, 16), (6, 17, 64), (7, 45, 32), (13, 16, 64), (40, 91, 64)])
+    func fusedAttentionKernel(m: Int, keys: Int, hd: Int) {
+        let ldq = 3 * hd + 5, ldo = hd + 3, ldk = (keys + 15) / 16 * 16 + 16
+        var rng = SplitMix64(seed: UInt64(m * 1000 + keys))
+        func uniform() -> Float { Float(rng.next() >> 40) / Float(1 << 24) }
+        let q = (0..<(m * ldq)).map { _ in uniform() * 2 - 1 }
+        var kt = (0..<(hd * ldk)).map { _ in uniform() * 2 - 1 }
+        for d in 0..<hd { for j in keys..<ldk { kt[d * ldk + j] = 1e30 } }
+        let v = (0..<(keys * hd)).map { _ in uniform() * 2 - 1 }
+        var out = [Float](repeating: .nan, count: m * ldo)
+        var scratch = [Float](repeating: .nan, count: CachedAttention.scoreSlice(maxGroup: m, keys: keys, headDim: hd))
+        vg_attention(q, m, ldq, kt, ldk, v, keys, hd, &out, ldo, &scratch)
+        var worst = 0.0
+        for i in 0..<m {
+            let s = (0..<keys).map { j in (0..<hd).reduce(0.0) { $0 + Double(q[i * ldq + $1]) * Double(kt[$1 * ldk + j]) } }
+            let mx = s.max()!, e = s.map { Foundation.exp($0 - mx) }, sum = e.reduce(0, +)
+            for c in 0..<hd {
+                let want = (0..<keys).reduce(0.0) { $0 + e[$1] / sum * Double(v[$1 * hd + c]) }
+                worst = max(worst, abs(Double(out[i * ldo + c]) - want))
+            }
+        }
+        #expect(worst < 1e-5, "m \(m), keys \(keys), hd \(hd): max |error| \(worst)")
     }
 
     @Test func nearestUpsample() {

@@ -52,7 +52,8 @@ void vg_wino4_phases(const float *src, size_t width, int upsample, size_t tiles,
 /* Softmax attention (scale 1) of m queries over `keys` keys for one (row, head):
    out[i·ldo + c] = sum_j softmax_j(q_i · k_j) v[j·hd + c], with q_i at q + i·ldq (hd floats), keys stored
    transposed (k_j[d] = kt[d·ldk + j], ldk ≥ keys rounded up to 16; the padding columns may hold anything)
-   and values row-major. hd must be a multiple of 16. scratch: 6·(keys rounded up to 16 + hd) floats. */
+   and values row-major. hd must be a multiple of 16. scratch: with L = keys rounded up to 16, 6·(L + hd) floats,
+   plus 2·L·hd when m > 6 (K and V repacked). */
 void vg_attention(const float *q, size_t m, size_t ldq, const float *kt, size_t ldk, const float *v, size_t keys,
                   size_t hd, float *out, size_t ldo, float *scratch);
 

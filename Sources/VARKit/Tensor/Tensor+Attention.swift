@@ -89,8 +89,11 @@ enum CachedAttention {
     static let queryBlock = 64
 
     /// Floats of one worker's scratch slice for query groups of at most `maxGroup` rows over `keys` keys:
-    /// `vg_attention`'s 6 rows of scores and 6 padded queries, or the fallback's block of scores.
+    /// `vg_attention`'s 6 rows of scores and 6 padded queries (and its K, V panels for groups over 6 rows), or
+    /// the fallback's block of scores.
     static func scoreSlice(maxGroup: Int, keys: Int, headDim: Int) -> Int {
-        headDim % 16 == 0 ? 6 * ((keys + 15) / 16 * 16 + headDim) : min(maxGroup, queryBlock) * keys
+        let padded = (keys + 15) / 16 * 16
+        guard headDim % 16 == 0 else { return min(maxGroup, queryBlock) * keys }
+        return 6 * (padded + headDim) + (maxGroup > 6 ? 2 * padded * headDim : 0)
     }
 }
