@@ -8,22 +8,6 @@
 
 #define MR 6
 
-/* e^x for eight lanes (Cephes-style polynomial, relative error ~2e-7; x clamped to [-87, 88]). */
-VG_INLINE v8 exp8(v8 x) {
-    x = __builtin_elementwise_min(__builtin_elementwise_max(x, splat(-87.0f)), splat(88.0f));
-    v8 n = __builtin_elementwise_roundeven(x * 1.44269504088896341f);
-    v8 r = x - n * 0.693359375f - n * -2.12194440e-4f;
-    v8 p = splat(1.9875691500e-4f);
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    v8i e = (__builtin_convertvector(n, v8i) + 127) << 23;
-    return p * (v8)e;
-}
-
 /* One tile of MR query rows (qt: MR rows, ldq apart). s: MR rows of ls floats (ls ≥ keys rounded up to 16).
    Key j, dimension d is at kt[j·kjs + d·kds] for j a multiple of 16 (the next 15 keys follow it); value j,
    column c at v[c·vcs + j·vjs] for c a multiple of 16 (the next 15 columns follow it). */

@@ -65,7 +65,8 @@ enum GenerationFixtures {
 
     /// Whole tiny generations (`--part tiny`): tokens exactly, f̂ within 1e-5 (seeds chosen by the fixture
     /// script so that no draw is within 5e-4 relative of a tie). With `more_smooth` f̂ is a Gumbel-softmax
-    /// mixture at temperature τ down to ~0.01, which amplifies last-bit logit differences: 1e-4.
+    /// mixture at temperature τ down to ~0.01, which amplifies last-bit logit differences ~100×: 3e-4 (measured:
+    /// ≤ 1e-4 with the Swift GELU, 1.08e-4 once GELU moved to the FMA kernel, which rounds differently).
     @Test(arguments: ["gen_nocfg", "gen_plain", "gen_smooth", "gen_temp"])
     func tinyGenerationMatchesReference(run: String) throws {
         let (model, vae, t) = try GenerationFixtures.tiny()
@@ -75,7 +76,7 @@ enum GenerationFixtures {
         #expect(r.tokens == (try GenerationFixtures.tokens(t, run, scales: S)))
         let fHat = try t.tensor(run + ".f_hat")
         #expect(r.fHat.shape == fHat.shape)
-        #expect(GenerationFixtures.maxAbsDiff(r.fHat.data, fHat.data) <= (sampling.moreSmooth ? 1e-4 : 1e-5))
+        #expect(GenerationFixtures.maxAbsDiff(r.fHat.data, fHat.data) <= (sampling.moreSmooth ? 3e-4 : 1e-5))
     }
 
     /// Editing hook on the tiny model (`edit.*`): keep columns 0–1 of the source image 0's token pyramid.

@@ -83,6 +83,19 @@ import Testing
         }
     }
 
+    /// The GELU kernel against the double-precision tanh formula, over a length with a partial last vector.
+    @Test func geluMatchesFormula() {
+        let xs = (0..<2003).map { Float($0) * 0.012 - 12 }
+        var got = xs
+        got.withUnsafeMutableBufferPointer { Elementwise.geluTanh($0.baseAddress!, count: $0.count) }
+        var worst = 0.0
+        for (x, g) in zip(xs, got) {
+            let d = Double(x), want = 0.5 * d * (1 + Foundation.tanh(0.7978845608028654 * (d + 0.044715 * d * d * d)))
+            worst = max(worst, abs(Double(g) - want) / max(1, abs(want)))
+        }
+        #expect(worst < 1e-6)
+    }
+
     @Test func attentionMatchesNaive() {
         let qkv = OpsReference.random([2, 3 * 8, 3, 5], seed: 8, scale: 2)
         let got = qkv.spatialAttention()

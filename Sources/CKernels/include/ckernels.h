@@ -49,6 +49,11 @@ void vg_wino4_weights(const float *w, size_t first, size_t count, float *u, size
    nearest 2x upsampling when `upsample`), elements 0...tiles, for vg_wino4_input_row. */
 void vg_wino4_phases(const float *src, size_t width, int upsample, size_t tiles, size_t len, float *dst);
 
+/* GELU (tanh approximation) of x[0..n) in place. */
+void vg_gelu_tanh(float *x, size_t n);
+/* dst[i] = a·src[i] + b, followed by SiLU when `silu` is nonzero; dst may equal src. */
+void vg_affine_silu(const float *src, float *dst, size_t n, float a, float b, int silu);
+
 /* Softmax attention (scale 1) of m queries over `keys` keys for one (row, head):
    out[i·ldo + c] = sum_j softmax_j(q_i · k_j) v[j·hd + c], with q_i at q + i·ldq (hd floats), keys stored
    transposed (k_j[d] = kt[d·ldk + j], ldk ≥ keys rounded up to 16; the padding columns may hold anything)

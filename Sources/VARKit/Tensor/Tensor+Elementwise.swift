@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Fused elementwise kernels of the transformer (spec §3.1, §5.2–5.5), on raw row-major buffers and
@@ -51,28 +52,12 @@ public enum Elementwise {
         }
     }
 
-    /// GELU with the tanh approximation, in place: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+    /// GELU with the tanh approximation, in place: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`
+    /// (`vg_gelu_tanh`: `tanh(z) = 1 − 2/(e^(2z) + 1)` with a vector `exp`; AVX2 + FMA when present).
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
         Parallel.forEach(count, grain: 32768) { range in
-            var i = range.lowerBound
-            let raw = UnsafeMutableRawPointer(x)
-            while i + 8 <= range.upperBound {
-                let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                raw.storeBytes(of: geluTanh(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < range.upperBound { x[i] = geluTanh(SIMD8(repeating: x[i]))[0]; i += 1 }
+            vg_gelu_tanh(x + range.lowerBound, range.count)
         }
-    }
-
-    /// GELU (tanh approximation) of eight lanes: `tanh(z) = 1 − 2/(e^(2z) + 1)` with the vector `exp`
-    /// (relative error ~1e-6 near 0, exact saturation at ±1 for large |z|).
-    @inline(__always)
-    public static func geluTanh(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let k0: Float = 0.7978845608028654, k1: Float = 0.044715
-        let z = k0 * (v + k1 * v * v * v)
-        let t = 1 - 2 / (Elementwise.exp(2 * z) + 1)
-        return 0.5 * v * (1 + t)
     }
 
     /// `e^x` for eight lanes, relative error ≤ 2e-7 (`FastMath.exp`).

@@ -1,3 +1,5 @@
+import CKernels
+
 /// GroupNorm on raw buffers (spec §3.1): per sample and group of `C/groups` consecutive channels,
 /// mean and biased variance over all `(C/groups)·h·w` values, then the per-channel affine map,
 /// optionally followed by SiLU. Parallel over (sample, group).
@@ -64,27 +66,11 @@ public enum GroupNorm {
         return total
     }
 
+    /// `dst = a·src + b`, then SiLU (`vg_affine_silu`: AVX2 + FMA when present).
     @inline(__always)
     static func affine(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
                        _ a: Float, _ b: Float, _ silu: Bool) {
-        let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
-        let va = SIMD8<Float>(repeating: a), vb = SIMD8<Float>(repeating: b)
-        var i = 0
-        if silu {
-            while i + 8 <= n {
-                let v = rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * va + vb
-                rd.storeBytes(of: FastMath.silu(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < n { dst[i] = FastMath.silu(src[i] * a + b); i += 1 }
-        } else {
-            while i + 8 <= n {
-                let v = rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * va + vb
-                rd.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < n { dst[i] = src[i] * a + b; i += 1 }
-        }
+        vg_affine_silu(src, dst, n, a, b, silu ? 1 : 0)
     }
 }
 
