@@ -13,7 +13,7 @@ rounds=${3:-2}
 threads=${4:-2}
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/tools/openblas-env.sh"
-vargen="$here/.build/release/var-gen"
+vargen="${VARGEN:-$here/.build/release/var-gen}"   # VARGEN=path to time another build
 sampling=(--cfg 4 --top-k 900 --top-p 0.95)
 step() { echo "=== $(date -u +%H:%M:%S) $1"; shift; flock /tmp/bench.lock "$@"; }
 for r in $(seq 1 "$rounds"); do

@@ -66,7 +66,7 @@ struct BenchCommand: Command {
         guard warmup >= 0 else { throw UsageError.invalid("warmup", String(warmup), expected: "a count ≥ 0") }
         if let s = p.string("random") {
             random = try Self.parseRandom(s)
-            for flag in ["model", "drafter", "refiner", "vae"] where p.has(flag) {
+            for flag in ["model", "drafter", "refiner", "vae", "mmap"] where p.has(flag) {
                 throw UsageError("--random cannot be combined with --\(flag) (random weights need no files)")
             }
             if random!.count == 1 && steps != nil && steps != [0] {
@@ -172,13 +172,14 @@ struct BenchCommand: Command {
         let bytes = VQVAE.weightBytes(checkpoint: checkpoint)
         switch first {
         case let .plain(m):
-            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: try VARModel.load(path: m.path, config: m.config, precision: m.precision),
-                          refiner: nil)
+            let model = try VARModel.load(path: m.path, config: m.config, precision: m.precision, inPlace: m.inPlace)
+            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: model, refiner: nil)
         case let .collaborative(d, r, _):
-            let drafter = try VARModel.load(path: d.path, config: d.config, precision: d.precision)
+            let drafter = try VARModel.load(path: d.path, config: d.config, precision: d.precision, inPlace: d.inPlace)
             let same = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
             return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: drafter,
-                          refiner: same ? drafter : try VARModel.load(path: r.path, config: r.config, precision: r.precision))
+                          refiner: same ? drafter : try VARModel.load(path: r.path, config: r.config,
+                                                                     precision: r.precision, inPlace: r.inPlace))
         }
     }
 
@@ -220,9 +221,11 @@ struct BenchCommand: Command {
                 }
             }
         }
-        let env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil,
+        var env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil,
                                            weights: loaded.drafter.weightPrecision,
                                            refinerWeights: loaded.refiner?.weightPrecision)
+        env.mappedBytes = loaded.drafter.mappedWeightBytes
+            + (loaded.refiner.map { $0 === loaded.drafter ? 0 : $0.mappedWeightBytes } ?? 0)
         let peakRSS = ProcessMemory.current()?.peakResidentBytes ?? 0
         if json {
             let record: [String: Any] = [
@@ -510,6 +513,8 @@ struct BenchEnvironment {
     var weights: WeightPrecision?
     /// The refiner's, when a refiner was loaded.
     var refinerWeights: WeightPrecision?
+    /// Bytes of float32 matrices used in place from the checkpoints' memory maps.
+    var mappedBytes = 0
 
     static func current(_ context: CLIContext, loadSeconds: Double, random: Bool,
                         weights: WeightPrecision? = nil, refinerWeights: WeightPrecision? = nil) -> BenchEnvironment {
@@ -548,12 +553,13 @@ struct BenchEnvironment {
     var json: [String: Any] {
         ["commit": commit, "cpu": cpu, "blas_core": blasCore, "blas_threads": blasThreads, "workers": workers,
          "load_seconds": loadSeconds, "random_weights": random, "weight_precision": weights?.rawValue ?? NSNull(),
-         "refiner_weight_precision": refinerWeights?.rawValue ?? NSNull()]
+         "refiner_weight_precision": refinerWeights?.rawValue ?? NSNull(), "mapped_weight_bytes": mappedBytes]
     }
 
     var markdown: String {
         "- commit \(commit); CPU \(cpu); OpenBLAS core \(blasCore), \(blasThreads) BLAS threads, \(workers) workers\n"
-            + String(format: "- weights: %@; load %.1f s\n", random ? "random, official shapes" : "files", loadSeconds)
+            + String(format: "- weights: %@; load %.1f s%@\n", random ? "random, official shapes" : "files", loadSeconds,
+                     mappedBytes > 0 ? "; \(ByteSize.format(mappedBytes)) of float32 matrices used in place from the file" : "")
             + (weights.map { w in
                 guard let r = refinerWeights, r != w else { return "- transformer weights: \(w.kernelDescription)\n" }
                 return "- transformer weights: drafter \(w.kernelDescription); refiner \(r.kernelDescription)\n"

@@ -26,7 +26,8 @@ final class Engine {
             let pages = fileSize(m.path)
             accountant.charge(pages, to: .checkpointPages)
             defer { accountant.release(pages, from: .checkpointPages) }
-            let model = try VARModel.load(path: m.path, config: m.config, precision: m.precision)   // the mapping closes on return
+            // The mapping closes on return unless the matrices are used in place (--mmap).
+            let model = try VARModel.load(path: m.path, config: m.config, precision: m.precision, inPlace: m.inPlace)
             accountant.charge(model.weightBytes, to: .weights(role))
             return model
         }

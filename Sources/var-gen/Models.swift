@@ -71,6 +71,8 @@ struct ModelFile {
     var config: VARConfig
     /// `--weights` (requested; `precision.effective` is what a CPU without F16C gets).
     var precision: WeightPrecision = .float32
+    /// `--mmap`: float32 matrices used in place from the file's memory map.
+    var inPlace = false
 
     static func open(_ path: String, flag: String) throws -> ModelFile {
         try requireReadableFile(path, flag: flag)
@@ -134,6 +136,9 @@ struct ModelOptions {
         .value("weights", "f32|f16", "Storage of the transformers' linear weights: f16 halves their memory and traffic "
                + "(F16C kernels, float32 accumulation; float32 on a CPU without F16C). CoDe takes one value or "
                + "DRAFTER,REFINER (e.g. f16,f32: the drafter's small scales gain from f16).", default: "f32"),
+        .flag("mmap", "Use float32 weight matrices in place from the checkpoint's memory map instead of copying "
+              + "them: VAR-d16 needs 1.1 GiB less and loads in 0.5 s instead of 2 s, and processes mapping one file "
+              + "share its pages; the products ran ~8% slower on mapped pages on the project machine."),
     ]
 
     var vae: String?
@@ -144,11 +149,14 @@ struct ModelOptions {
     /// `--weights`: the plain model's or the drafter's precision, and the refiner's.
     var precision: WeightPrecision
     var refinerPrecision: WeightPrecision
+    /// `--mmap`.
+    var inPlace: Bool
 
     init(_ p: ParsedOptions) throws {
         vae = p.string("vae"); model = p.string("model"); drafter = p.string("drafter"); refiner = p.string("refiner")
         draftSteps = try p.int("draft-steps")
         (precision, refinerPrecision) = try Self.precisions(p.string("weights"))
+        inPlace = p.flag("mmap")
         if model != nil && (drafter != nil || refiner != nil || draftSteps != nil) {
             throw UsageError("--model (plain VAR) cannot be combined with --drafter/--refiner/--draft-steps (CoDe)")
         }
@@ -191,6 +199,7 @@ struct ModelOptions {
         func open(_ path: String, flag: String, precision: WeightPrecision) throws -> ModelFile {
             var file = try ModelFile.open(path, flag: flag)
             file.precision = precision
+            file.inPlace = inPlace
             return file
         }
         if let model {

@@ -156,6 +156,33 @@ struct CLIBenchTests {
         #expect(help.out.contains("--weights f32|f16"))
     }
 
+    /// `--mmap`: the float32 fixture's matrices are used in place (reported in the environment) and generation is
+    /// the same PNG as with copied weights; refused with `--random`.
+    @Test func mmapFlag() throws {
+        let model = GenerationFixtures.path("tiny_var.pth")
+        func bench(_ extra: [String]) throws -> Int {
+            let r = runCLI(["bench", "--model", model, "-r", "1", "--warmup", "0", "--json", "--threads", "1"] + extra)
+            #expect(r.code == 0, "stderr: \(r.err)")
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+            let env = try #require(record["environment"] as? [String: Any])
+            return try #require(env["mapped_weight_bytes"] as? Int)
+        }
+        #expect(try bench(["--mmap"]) > 0)
+        #expect(try bench([]) == 0)
+        let dir = NSTemporaryDirectory() + "vargen-mmap-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var pngs: [Data] = []
+        for (name, extra) in [("copy", [String]()), ("mapped", ["--mmap"])] {
+            let r = runCLI(["generate", "--model", model, "--class", "2", "--seed", "4", "--output", "\(dir)/\(name).png"] + extra)
+            #expect(r.code == 0, "stderr: \(r.err)")
+            pngs.append(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name).png")))
+        }
+        #expect(pngs[0] == pngs[1])
+        let bad = runCLI(["bench", "--random", "d16", "--mmap"])
+        #expect(bad.code == 2 && bad.err.contains("--random cannot be combined with --mmap"), "\(bad.err)")
+    }
+
     /// `--weights DRAFTER,REFINER`: each CoDe model gets its own precision (one value: both); refused for plain
     /// VAR, for three values, and when drafter and refiner are one file.
     @Test func weightsPerRole() throws {

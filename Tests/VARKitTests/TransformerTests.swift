@@ -142,11 +142,36 @@ import Testing
         w.add("lvl_1L", "I64", [1, c.tokenCount], TestEncode.i64(c.scaleOfPosition.map(Int64.init)))
         for i in 0..<c.depth { w.f32("blocks.\(i).attn.zero_k_bias", [c.width], [Float](repeating: 0, count: c.width)) }
         let path = w.write("tiny-var")
-        let loaded = try VARModel.load(path: path, config: c)
+        let loaded = try VARModel.load(path: path, config: c, inPlace: true)
         let inputs = Tensor(shape: [1, c.tokenCount - 1, c.zChannels], data: randomFloats((c.tokenCount - 1) * c.zChannels, seed: 2))
         #expect(loaded.teacherForcedLogits(labels: [1], inputs: inputs) == original.teacherForcedLogits(labels: [1], inputs: inputs))
+        // Every linear matrix is read in place from the mapping (aligned float32); the rest are copies.
+        let C = c.width, matrixFloats = c.depth * (3 * C * C + C * C + 2 * c.mlpHidden * C + 6 * C * C)
+            + 2 * C * C + c.vocabSize * C
+        #expect(loaded.mappedWeightBytes == 4 * matrixFloats)
+        #expect(try VARModel.load(path: path, config: c, precision: .float16, inPlace: true).mappedWeightBytes == 0)
+        #expect(try VARModel.load(path: path, config: c).mappedWeightBytes == 0)     // copies by default
         var missing = SafetensorsWriter()
         for item in w.items where item.name != "head.bias" { missing.items.append(item) }
         #expect(throws: CheckpointError.self) { try VARModel.load(path: missing.write("tiny-var-missing"), config: c) }
+    }
+
+    /// A float32 `torch.save` ZIP (the tiny VAR fixture): its matrices are used in place, and the model computes
+    /// exactly what the copying load computes; the mapping outlives the `Checkpoint` value the loader dropped.
+    /// (The shipped models are stored in float16, which is always converted.)
+    @Test func float32CheckpointMatricesInPlace() throws {
+        let path = GenerationFixtures.path("tiny_var.pth")
+        let mapped = try VARModel.load(path: path, inPlace: true)
+        let checkpoint = try Checkpoint(path: path)
+        let reader = WeightReader(checkpoint, optional: VARModel.optionalKeys(for: mapped.config))
+        let copied = VARModel(config: mapped.config) { key, shape in reader.root(key, shape) }
+        try reader.finish()
+        #expect(mapped.mappedWeightBytes > 0 && mapped.mappedWeightBytes < mapped.weightBytes)
+        #expect(copied.mappedWeightBytes == 0)
+        let c = mapped.config
+        let inputs = Tensor(shape: [2, c.tokenCount - 1, c.zChannels],
+                            data: randomFloats(2 * (c.tokenCount - 1) * c.zChannels, seed: 5))
+        #expect(mapped.teacherForcedLogits(labels: [3, 1], inputs: inputs)
+                == copied.teacherForcedLogits(labels: [3, 1], inputs: inputs))
     }
 }

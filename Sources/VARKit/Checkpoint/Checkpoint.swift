@@ -176,6 +176,13 @@ public final class Checkpoint: @unchecked Sendable {
         return try tensor(name).data.withUnsafeBufferPointer { try body($0) }
     }
 
+    /// The tensor's float32 elements in place in the mapped file, kept valid by the returned value (it holds
+    /// this checkpoint); nil unless the tensor is contiguous, float32 and 4-byte aligned.
+    public func mappedFloat32(_ name: String) -> MappedFloats? {
+        guard let raw = try? contiguousFloat32Bytes(name) else { return nil }
+        return MappedFloats(buffer: raw.bindMemory(to: Float.self), owner: self)
+    }
+
     /// Whether `withFloat32Storage` would hand out the mapped bytes directly.
     public func isZeroCopy(_ name: String) -> Bool {
         (try? contiguousFloat32Bytes(name)) != nil
@@ -202,4 +209,11 @@ public final class Checkpoint: @unchecked Sendable {
         let start = t.firstByte
         return UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + t.entry.dtype.itemSize * t.entry.count)])
     }
+}
+
+/// Float32 weights read in place from a checkpoint's memory map: no copy, and the pages are the file's (shared
+/// with the page cache and with other processes mapping the same file). `owner` keeps the mapping alive.
+public struct MappedFloats: @unchecked Sendable {
+    public let buffer: UnsafeBufferPointer<Float>
+    let owner: AnyObject
 }

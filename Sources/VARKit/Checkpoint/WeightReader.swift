@@ -78,6 +78,15 @@ public final class WeightReader {
         }
     }
 
+    /// `key` in place when it exists with exactly `shape` and is contiguous aligned float32; otherwise nil and
+    /// nothing is recorded (the caller falls back to `request`, which records the problem).
+    fileprivate func requestInPlace(_ key: String, _ shape: [Int]) -> MappedFloats? {
+        guard let entry = checkpoint.entry(key), entry.shape == shape,
+              let mapped = checkpoint.mappedFloat32(key) else { return nil }
+        requested.insert(key)
+        return mapped
+    }
+
     fileprivate func requestIntegers(_ key: String, _ shape: [Int]) -> [Int64] {
         requested.insert(key)
         let count = shape.reduce(1, *)
@@ -119,6 +128,12 @@ public struct WeightScope {
     /// another shape the problem is recorded (reported by `finish()`) and zeros of `shape` are returned.
     public func callAsFunction(_ name: String, _ shape: [Int]) -> Tensor {
         reader.request(key(name), shape)
+    }
+
+    /// `prefix + name` in place in the mapped file when it is stored as contiguous float32 of exactly `shape`;
+    /// nil otherwise (then read it with `callAsFunction`, which converts and records any problem).
+    public func inPlace(_ name: String, _ shape: [Int]) -> MappedFloats? {
+        reader.requestInPlace(key(name), shape)
     }
 
     /// An integer tensor (e.g. `lvl_1L`), row-major, with the same contract as `callAsFunction`.

@@ -30,11 +30,12 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     }
 }
 
-/// The weight matrix `W (out, in)` of a linear layer, row-major, stored in float32 or float16.
-/// Biases stay float32 `Tensor`s beside it.
+/// The weight matrix `W (out, in)` of a linear layer, row-major, stored in float32 (own copy or in place in the
+/// checkpoint's memory map) or float16. Biases stay float32 `Tensor`s beside it.
 struct LinearWeight {
     enum Storage {
         case float32([Float])
+        case mapped(MappedFloats)  // float32 in the checkpoint file's pages
         case float16([UInt16])     // binary16 bit patterns
     }
 
@@ -55,6 +56,20 @@ struct LinearWeight {
         }
     }
 
+    /// Float32 weights used in place (`buffer.count` must be `shape[0]·shape[1]`).
+    init(mapped: MappedFloats, shape: [Int]) {
+        precondition(shape.count == 2 && mapped.buffer.count == shape[0] * shape[1], "LinearWeight: mapped size")
+        outFeatures = shape[0]
+        inFeatures = shape[1]
+        storage = .mapped(mapped)
+    }
+
+    /// Whether the weights are read in place from the checkpoint's memory map.
+    var isMapped: Bool {
+        if case .mapped = storage { return true }
+        return false
+    }
+
     var precision: WeightPrecision {
         if case .float16 = storage { return .float16 }
         return .float32
@@ -68,6 +83,7 @@ struct LinearWeight {
     var tensor: Tensor {
         switch storage {
         case let .float32(d): return Tensor(shape: shape, data: d)
+        case let .mapped(m): return Tensor(shape: shape, data: Array(m.buffer))
         case let .float16(h): return Tensor(shape: shape, data: HalfConversion.float(h))
         }
     }

@@ -3,6 +3,9 @@ import Foundation
 /// A source of weights by official checkpoint key and expected shape (docs/design.md: `WeightScope`
 /// satisfies it as `{ scope($0, $1) }`). It records problems itself and never throws.
 public typealias WeightSource = (_ key: String, _ shape: [Int]) -> Tensor
+/// Float32 weights in place by key and expected shape, or nil to read a copy from the `WeightSource`
+/// (`WeightScope.inPlace`).
+public typealias InPlaceSource = (_ key: String, _ shape: [Int]) -> MappedFloats?
 
 /// Weights of one AdaLN self-attention block (spec §2.2, §5.2).
 struct VARBlockWeights {
@@ -18,9 +21,8 @@ struct VARBlockWeights {
     let ada: LinearWeight    // (6C, C) ada_lin.1.weight: γ1, γ2, s1, s2, β1, β2
     let adaBias: Tensor      // (6C)
 
-    init(config c: VARConfig, block i: Int, precision: WeightPrecision, weights w: WeightSource) {
+    init(config c: VARConfig, block i: Int, matrix: (String, [Int]) -> LinearWeight, weights w: WeightSource) {
         let C = c.width, H = c.heads, p = "blocks.\(i)."
-        func matrix(_ key: String, _ shape: [Int]) -> LinearWeight { LinearWeight(w(key, shape), precision: precision) }
         qkv = matrix(p + "attn.mat_qkv.weight", [3 * C, C])
         let qb = w(p + "attn.q_bias", [C]), vb = w(p + "attn.v_bias", [C])
         qkvBias = Tensor(shape: [3 * C], data: qb.data + [Float](repeating: 0, count: C) + vb.data)
@@ -55,10 +57,15 @@ public final class VARModel {
     /// `attn_bias_for_masking`, `blocks.N.attn.zero_k_bias`) are recomputed and never requested; declare
     /// them optional to the reader with `VARModel.optionalKeys(for:)`. The linear layers' weight matrices
     /// (blocks' qkv, proj, fc1, fc2, ada and the head's) are stored with `precision.effective`; embeddings,
-    /// biases and norms stay float32.
-    public init(config: VARConfig, precision: WeightPrecision = .float32, weights w: WeightSource) {
+    /// biases and norms stay float32. Float32 matrices come from `inPlace` when it has them (no copy).
+    public init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: InPlaceSource? = nil,
+                weights w: WeightSource) {
         self.config = config
         weightPrecision = precision.effective
+        func matrix(_ key: String, _ shape: [Int]) -> LinearWeight {
+            if precision.effective == .float32, let m = inPlace?(key, shape) { return LinearWeight(mapped: m, shape: shape) }
+            return LinearWeight(w(key, shape), precision: precision)
+        }
         let C = config.width, L = config.tokenCount
         posStart = w("pos_start", [1, 1, C]).reshaped([C])
         let pos = w("pos_1LC", [1, L, C])
@@ -73,10 +80,10 @@ public final class VARModel {
         wordEmbed = w("word_embed.weight", [C, config.zChannels])
         wordEmbedBias = w("word_embed.bias", [C])
         classEmb = w("class_emb.weight", [config.numClasses + 1, C])
-        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: $0, precision: precision, weights: w) }
-        headAda = LinearWeight(w("head_nm.ada_lin.1.weight", [2 * C, C]), precision: precision)
+        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: $0, matrix: matrix, weights: w) }
+        headAda = matrix("head_nm.ada_lin.1.weight", [2 * C, C])
         headAdaBias = w("head_nm.ada_lin.1.bias", [2 * C])
-        head = LinearWeight(w("head.weight", [config.vocabSize, C]), precision: precision)
+        head = matrix("head.weight", [config.vocabSize, C])
         headBias = w("head.bias", [config.vocabSize])
     }
 
@@ -99,8 +106,8 @@ public final class VARModel {
         return n
     }
 
-    /// Bytes of the weights this model holds (the arrays it owns, after the checkpoint is closed): float32
-    /// vectors and embeddings, plus the linear layers' matrices in their storage precision.
+    /// Bytes of the weights this model holds: float32 vectors and embeddings, plus the linear layers' matrices in
+    /// their storage precision (matrices used in place count too: their file pages are resident once read).
     public var weightBytes: Int {
         var n = posStart.count + lvlPos.count + wordEmbed.count + wordEmbedBias.count + classEmb.count
         n += headAdaBias.count + headBias.count
@@ -110,6 +117,13 @@ public final class VARModel {
             matrices += b.qkv.bytes + b.proj.bytes + b.fc1.bytes + b.fc2.bytes + b.ada.bytes
         }
         return n * MemoryLayout<Float>.stride + matrices
+    }
+
+    /// Bytes of the linear layers' matrices read in place from the checkpoint's memory map (file pages, not a copy).
+    public var mappedWeightBytes: Int {
+        var matrices = [headAda, head]
+        for b in blocks { matrices += [b.qkv, b.proj, b.fc1, b.fc2, b.ada] }
+        return matrices.filter(\.isMapped).reduce(0) { $0 + $1.bytes }
     }
 
     /// `weightBytes` of a model of this configuration loaded with `precision`, without loading it.

@@ -276,7 +276,7 @@ public final class VARSession {
 
     // MARK: helpers
 
-    /// `out (rows, out) = x (rows, in) · Wᵀ + bias`. float32 weights: `SmallGEMM` for few rows, else BLAS;
+    /// `out (rows, out) = x (rows, in) · Wᵀ + bias`. float32 weights (own or mapped): `SmallGEMM` for few rows, else BLAS;
     /// float16 weights: `HalfGEMM` (with `scratch`, many-row products widen the whole matrix into it).
     static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: LinearWeight, _ bias: Tensor,
                        into out: UnsafeMutablePointer<Float>, scratch: ScratchBuffer? = nil) {
@@ -292,14 +292,20 @@ public final class VARSession {
                 }
             case let .float32(f):
                 f.withUnsafeBufferPointer { wb in
-                    guard let wp = wb.baseAddress else { return }
-                    if rows <= SmallGEMM.maxRows {
-                        SmallGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out)
-                        return
-                    }
-                    BLAS.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out)
+                    if let wp = wb.baseAddress { linear32(x, rows: rows, weight: wp, outF, inF, bias: bp, into: out) }
                 }
+            case let .mapped(m):
+                if let wp = m.buffer.baseAddress { linear32(x, rows: rows, weight: wp, outF, inF, bias: bp, into: out) }
             }
+        }
+    }
+
+    private static func linear32(_ x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, _ outF: Int,
+                                 _ inF: Int, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        if rows <= SmallGEMM.maxRows {
+            SmallGEMM.linear(x, rows: rows, weight: weight, outFeatures: outF, inFeatures: inF, bias: bias, into: out)
+        } else {
+            BLAS.linear(x, rows: rows, weight: weight, outFeatures: outF, inFeatures: inF, bias: bias, into: out)
         }
     }
 
