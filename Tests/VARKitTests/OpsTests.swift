@@ -13,6 +13,8 @@ import Testing
         (9, 7, 5, 4, 3, 1, ConvPadding.symmetric(1), true),   // Winograd with fused upsampling
         (32, 16, 16, 16, 3, 1, ConvPadding.symmetric(1), false),
         (16, 24, 13, 21, 3, 1, ConvPadding.symmetric(1), false), // Winograd, partial 4×4 and 8-tile groups
+        (8, 5, 67, 65, 3, 1, ConvPadding.symmetric(1), false),  // ≥ 64 × 64 output: F(4,3) when asked, partial tiles
+        (9, 7, 33, 35, 3, 1, ConvPadding.symmetric(1), true),   // the same through the fused upsampling
         (12, 8, 7, 11, 3, 1, ConvPadding.symmetric(1), true),
         (5, 4, 8, 8, 3, 2, ConvPadding.bottomRight, false),   // encoder downsampling
         (5, 4, 7, 9, 3, 2, ConvPadding.bottomRight, false),   // odd sizes
