@@ -1,5 +1,6 @@
-/// Vectorised transcendental helpers for the elementwise epilogues (GroupNorm + SiLU).
-/// Scalar `expf` from libm costs ~10 ns; the VQVAE decoder evaluates ~10⁸ SiLUs per image.
+/// Vectorised transcendental helpers in Swift (softmax rows, `Tensor.silu`). Scalar `expf` from libm costs ~10 ns.
+/// The hot loops — GroupNorm + SiLU in the decoder (~10⁸ per image) and GELU — use the C kernels of
+/// activations.c instead, which also run with AVX2 + FMA (this code compiles for baseline x86-64).
 public enum FastMath {
     /// `e^x` for eight lanes; relative error ≤ 2e-7 on [−87, 88] (inputs are clamped to that range,
     /// so `fastExp(−∞) = e^−87`, never NaN for finite input).
