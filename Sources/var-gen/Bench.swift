@@ -172,14 +172,12 @@ struct BenchCommand: Command {
         let bytes = VQVAE.weightBytes(checkpoint: checkpoint)
         switch first {
         case let .plain(m):
-            let model = try VARModel.load(path: m.path, config: m.config, precision: m.precision, inPlace: m.inPlace)
-            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: model, refiner: nil)
+            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: try m.load(), refiner: nil)
         case let .collaborative(d, r, _):
-            let drafter = try VARModel.load(path: d.path, config: d.config, precision: d.precision, inPlace: d.inPlace)
+            let drafter = try d.load()
             let same = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
             return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: drafter,
-                          refiner: same ? drafter : try VARModel.load(path: r.path, config: r.config,
-                                                                     precision: r.precision, inPlace: r.inPlace))
+                          refiner: same ? drafter : try r.load())
         }
     }
 

@@ -27,7 +27,7 @@ final class Engine {
             accountant.charge(pages, to: .checkpointPages)
             defer { accountant.release(pages, from: .checkpointPages) }
             // The mapping closes on return unless the matrices are used in place (--mmap).
-            let model = try VARModel.load(path: m.path, config: m.config, precision: m.precision, inPlace: m.inPlace)
+            let model = try m.load()
             accountant.charge(model.weightBytes, to: .weights(role))
             return model
         }

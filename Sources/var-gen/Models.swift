@@ -74,6 +74,11 @@ struct ModelFile {
     /// `--mmap`: float32 matrices used in place from the file's memory map.
     var inPlace = false
 
+    /// The model, with this file's configuration, precision and `--mmap` choice.
+    func load() throws -> VARModel {
+        try VARModel.load(path: path, config: config, precision: precision, inPlace: inPlace)
+    }
+
     static func open(_ path: String, flag: String) throws -> ModelFile {
         try requireReadableFile(path, flag: flag)
         do {

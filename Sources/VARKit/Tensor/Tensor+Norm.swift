@@ -25,7 +25,7 @@ public enum GroupNorm {
                     let ch = g * cpg + c
                     let a = weight[ch] * rstd
                     let b = bias[ch] - Float(mean) * a
-                    Self.affine(src + c * spatial, dst + c * spatial, spatial, a, b, silu)
+                    vg_affine_silu(src + c * spatial, dst + c * spatial, spatial, a, b, silu ? 1 : 0)
                 }
             }
         }
@@ -64,13 +64,6 @@ public enum GroupNorm {
             total += s
         }
         return total
-    }
-
-    /// `dst = a·src + b`, then SiLU (`vg_affine_silu`: AVX2 + FMA when present).
-    @inline(__always)
-    static func affine(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
-                       _ a: Float, _ b: Float, _ silu: Bool) {
-        vg_affine_silu(src, dst, n, a, b, silu ? 1 : 0)
     }
 }
 

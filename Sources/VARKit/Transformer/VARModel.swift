@@ -111,19 +111,20 @@ public final class VARModel {
     public var weightBytes: Int {
         var n = posStart.count + lvlPos.count + wordEmbed.count + wordEmbedBias.count + classEmb.count
         n += headAdaBias.count + headBias.count
-        var matrices = headAda.bytes + head.bytes
         for b in blocks {
             n += b.qkvBias.count + b.scaleMul.count + b.projBias.count + b.fc1Bias.count + b.fc2Bias.count + b.adaBias.count
-            matrices += b.qkv.bytes + b.proj.bytes + b.fc1.bytes + b.fc2.bytes + b.ada.bytes
         }
-        return n * MemoryLayout<Float>.stride + matrices
+        return n * MemoryLayout<Float>.stride + matrices.reduce(0) { $0 + $1.bytes }
     }
 
     /// Bytes of the linear layers' matrices read in place from the checkpoint's memory map (file pages, not a copy).
     public var mappedWeightBytes: Int {
-        var matrices = [headAda, head]
-        for b in blocks { matrices += [b.qkv, b.proj, b.fc1, b.fc2, b.ada] }
-        return matrices.filter(\.isMapped).reduce(0) { $0 + $1.bytes }
+        matrices.filter(\.isMapped).reduce(0) { $0 + $1.bytes }
+    }
+
+    /// Every linear layer's weight matrix: the head's and each block's qkv, proj, fc1, fc2, ada.
+    var matrices: [LinearWeight] {
+        [headAda, head] + blocks.flatMap { [$0.qkv, $0.proj, $0.fc1, $0.fc2, $0.ada] }
     }
 
     /// `weightBytes` of a model of this configuration loaded with `precision`, without loading it.
