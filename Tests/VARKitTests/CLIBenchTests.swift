@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 @testable import var_gen
 
 @Suite("CLI: bench flags, sweeps and report")

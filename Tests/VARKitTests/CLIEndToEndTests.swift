@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 @testable import var_gen
 
 /// The CLI run in-process on the tiny random models of `TinyWeights` (8×8 images, milliseconds per image).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 @testable import var_gen
 
 /// `sample`/`pack` (issue 7) and `edit` (issue 8) on the tiny random models of `TinyWeights` (8×8 images,

@@ -1,5 +1,6 @@
 import Foundation
-@testable import VARKit
+@testable import VARCore
+import VARKit
 @testable import var_gen
 
 /// A tiny VQVAE + drafter + refiner with random weights and JSON configurations, written once per test

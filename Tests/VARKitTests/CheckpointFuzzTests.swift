@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Mutation fuzzing of small valid checkpoints (both formats): every mutated file must either load
 /// (and then read without trapping) or throw a `CheckpointError`. A crash fails the whole run.

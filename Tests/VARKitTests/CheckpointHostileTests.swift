@@ -1,5 +1,6 @@
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Every hostile file must be refused with a `CheckpointError` naming the problem: no crash, no
 /// huge allocation, nothing executed.

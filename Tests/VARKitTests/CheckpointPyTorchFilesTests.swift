@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Opt-in check against files written by real PyTorch (not committed: they need torch to make).
 ///

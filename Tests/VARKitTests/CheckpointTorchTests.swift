@@ -1,5 +1,6 @@
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 @Suite struct CheckpointTorchTests {
     /// A small state dict: f32 weight, f16 and bf16 tensors, an int64 buffer, a strided view with

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// CoDe against the PyTorch reference (`python3 tools/make_fixtures.py --part tiny` and `--part pair`).
 @Suite struct CoDeFixtureTests {

@@ -1,7 +1,8 @@
 import CKernels
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Rough timing of the official d16 shapes with random weights (run with VARGEN_BENCH=1; not a unit test).
 @Suite struct GenerationBenchmarkTests {

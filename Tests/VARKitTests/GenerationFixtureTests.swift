@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Fixtures written by `python3 tools/make_fixtures.py` (PyTorch reference in tools/varref, CPU float32).
 enum GenerationFixtures {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// The shipped models against the reference (`python3 tools/make_fixtures.py --part golden --part edit`,
 /// needs `weights/drafter.pth`, `weights/refiner.pth`, `weights/vqvae.pth`). Skipped until those exist.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 @Suite struct GenerationSamplingTests {
     /// std::mt19937 reference values: seed 5489 → first output 3499211612, 10000th 4123659995.

@@ -1,5 +1,6 @@
 import Foundation
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// A tiny VAR configuration for fast tests: 4 scales (1, 2, 3, 4), L = 30.
 func tinyVARConfig(depth: Int = 2, width: Int = 32, heads: Int = 2, classes: Int = 5, vocab: Int = 64,

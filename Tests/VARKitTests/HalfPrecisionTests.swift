@@ -1,7 +1,8 @@
 import CKernels
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// float16 weights: conversions, the two `HalfGEMM` paths, and a whole model against float32.
 @Suite struct HalfPrecisionTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 @testable import var_gen
 
 /// The memory accountant, the prediction made from configurations, and `--memory-budget`.

@@ -1,5 +1,6 @@
 import Foundation
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Plain reference implementations of the fast kernels (style.md §5), in Double, written straight
 /// from the formulas of spec §2 and §3.1. Slow on purpose; only for small test shapes.

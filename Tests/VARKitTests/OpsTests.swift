@@ -1,7 +1,8 @@
 import Foundation
 import CKernels
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Fast kernels against the plain references of OpsReference (normalised L2 error ≤ 1e-5 for
 /// conv/attention/GroupNorm; FastMath against libm to 2e-7 relative).

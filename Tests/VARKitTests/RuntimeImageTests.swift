@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 @Suite("Runtime: images, NPZ, memory, atomic files")
 struct RuntimeImageTests {

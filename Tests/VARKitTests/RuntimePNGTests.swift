@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// A unique scratch directory per test.
 func makeScratchDirectory(_ name: String = #function) throws -> String {

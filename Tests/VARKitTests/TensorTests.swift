@@ -1,5 +1,6 @@
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 @Suite struct TensorTests {
     @Test func linearMatchesNaiveLoop() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Tests against the PyTorch reference fixtures of Tests/Fixtures (see its README; regenerate with
 /// `python3 tools/make_fixtures.py --part ops --part masks --part keys` and `--part tiny`).

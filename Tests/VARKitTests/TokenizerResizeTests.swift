@@ -1,5 +1,6 @@
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Resampling operators against the numeric vectors of spec §3.3, §3.4 and §11 (≤ 1e-6: the
 /// spec prints 6 decimals, so a rounding error of 5e-7 plus float32 storage).

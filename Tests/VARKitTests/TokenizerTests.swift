@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// A small model with the official structure: 2 levels (attention at the 4×4 level and in mid),
 /// scales 1, 2, 4, two φ convolutions.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// The tiny VAR against the PyTorch reference (tiny.safetensors, `python3 tools/make_fixtures.py --part tiny`).
 @Suite struct TransformerFixtureTests {

@@ -1,4 +1,5 @@
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Hostile checkpoints built in memory: each must be refused with a `CheckpointError` whose message
 /// contains `expect`. Built from the valid sample of `CheckpointTorchTests` by replacing the pickle,

@@ -1,4 +1,5 @@
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Emits pickle opcodes the way CPython's pickler does for a torch state dict (protocol 2, or 4
 /// with FRAME/SHORT_BINUNICODE/STACK_GLOBAL/MEMOIZE), with memoised globals and strings.

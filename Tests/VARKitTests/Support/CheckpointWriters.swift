@@ -1,5 +1,6 @@
 import Foundation
-@testable import VARKit
+@testable import VARCore
+import VARKit
 
 /// Writers for test checkpoints: safetensors, pickle streams and torch.save-style ZIP archives,
 /// written in Swift so the checkpoint tests need no Python. Shapes and bytes follow spec §8.
