@@ -36,23 +36,9 @@ enum TinyWeights {
         try encoder.encode(vqvaeConfig).write(to: URL(fileURLWithPath: dir + "/vqvae.json"))
         for (name, depth) in [("drafter", 2), ("refiner", 1)] {
             let config = varConfig(depth: depth)
-            var tensors: [String: Tensor] = [:]
-            var state: UInt64 = UInt64(depth) &* 0x9E37_79B9_7F4A_7C15
-            func uniform() -> Float {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Float(state >> 40) / Float(1 << 24)
-            }
-            _ = VARModel(config: config) { key, shape in
-                let n = shape.reduce(1, *)
-                var amp: Float = 0.02
-                if key.hasSuffix(".weight"), shape.count == 2 { amp = 1 / Float(shape[1]).squareRoot() }
-                if key.hasSuffix("class_emb.weight") || key.hasPrefix("pos_") || key.hasPrefix("lvl_embed") { amp = 0.5 }
-                let t = key.hasSuffix("scale_mul_1H11")
-                    ? Tensor(shape: shape, data: (0..<n).map { _ in Float(log(4.0)) })
-                    : Tensor(shape: shape, data: (0..<n).map { _ in amp * (2 * uniform() - 1) })
-                tensors[key] = t
-                return t
-            }
+            let random = RandomWeights(seed: UInt64(depth), profile: .transformer)
+            _ = VARModel(config: config, weights: random)
+            let tensors = random.tensors
             try SafetensorsEncoder.write(tensors.sorted { $0.key < $1.key }.map { .init(name: $0.key, tensor: $0.value) },
                                         to: "\(dir)/\(name).pth")
             try encoder.encode(config).write(to: URL(fileURLWithPath: "\(dir)/\(name).json"))

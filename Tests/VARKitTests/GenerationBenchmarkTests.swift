@@ -135,3 +135,19 @@ import VARKit
         }
     }
 }
+
+/// Cost of the load-time NaN/Inf scan on VAR-d16's weight count (run with VARGEN_BENCH=1; not a unit test).
+@Suite struct FiniteScanBenchmark {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_BENCH"] != nil))
+    func d16WeightScan() throws {
+        let n = try #require(ConfigLimits.transformerWeights(VARConfig.official(depth: 16)))
+        let values = [Float](repeating: 0.25, count: n)
+        for _ in 0..<3 {
+            let t0 = Date()
+            let found = Finite.firstNonFinite(values)
+            let s = Date().timeIntervalSince(t0)
+            print("finite scan of \(n) floats (VAR-d16): \(String(format: "%.3f", s)) s, "
+                  + "\(String(format: "%.1f", Double(n * 4) / s / 1e9)) GB/s, found \(String(describing: found))")
+        }
+    }
+}

@@ -124,8 +124,9 @@ enum AdaLNBlockCheck {
         // The model requests every non-buffer key (names depend only on depth; a narrow stand-in keeps it small).
         var narrow = VARConfig.official(depth: depth)
         narrow.width = depth; narrow.heads = depth
-        var requested = Set<String>()
-        _ = VARModel(config: narrow) { key, shape in requested.insert(key); return Tensor(zeros: shape) }
+        let random = RandomWeights(seed: 0, profile: .transformer)
+        _ = VARModel(config: narrow, weights: random)
+        let requested = Set(random.tensors.keys)
         let optional = VARModel.optionalKeys(for: narrow)
         #expect(requested.isDisjoint(with: optional))
         #expect(requested.union(optional) == Set(keys.keys))

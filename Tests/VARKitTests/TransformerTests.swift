@@ -48,8 +48,9 @@ import VARKit
 
     @Test func requestsEveryOfficialKeyWithItsShape() {
         let c = tinyVARConfig()
-        var requested: [String: [Int]] = [:]
-        _ = VARModel(config: c) { key, shape in requested[key] = shape; return Tensor(zeros: shape) }
+        let random = RandomWeights(seed: 0, profile: .transformer)
+        _ = VARModel(config: c, weights: random)
+        let requested = random.tensors.mapValues(\.shape)
         #expect(requested.count == 13 * c.depth + 12 - 2 - c.depth)  // minus the buffers (spec §2.3)
         #expect(requested["blocks.1.ada_lin.1.weight"] == [6 * 32, 32])
         #expect(requested["blocks.0.attn.scale_mul_1H11"] == [1, 2, 1, 1])
@@ -126,20 +127,12 @@ import VARKit
     /// and gives the same model; a missing key is reported.
     @Test func loadsFromSafetensors() throws {
         let c = tinyVARConfig()
-        var tensors: [(String, Tensor)] = []
         let original = VARModel(config: c, randomSeed: 8)
-        _ = VARModel(config: c) { key, shape in
-            // Record the same weights the original got by rebuilding with the same seed order.
-            tensors.append((key, Tensor(zeros: shape))); return Tensor(zeros: shape)
-        }
-        var rng = MT19937(seed: 8)
-        var captured: [String: Tensor] = [:]
-        _ = VARModel(config: c) { key, shape in
-            let t = VARModel.randomWeight(key: key, shape: shape, rng: &rng)
-            captured[key] = t; return t
-        }
+        // The same weights the original got (they depend only on the seed and each key).
+        let random = RandomWeights(seed: 8, profile: .transformer)
+        _ = VARModel(config: c, weights: random)
         var w = SafetensorsWriter()
-        for (key, _) in tensors { if let t = captured[key] { w.f32(key, t.shape, t.data) } }
+        for (key, t) in random.tensors.sorted(by: { $0.key < $1.key }) { w.f32(key, t.shape, t.data) }
         w.add("lvl_1L", "I64", [1, c.tokenCount], TestEncode.i64(c.scaleOfPosition.map(Int64.init)))
         for i in 0..<c.depth { w.f32("blocks.\(i).attn.zero_k_bias", [c.width], [Float](repeating: 0, count: c.width)) }
         let path = w.write("tiny-var")
@@ -165,7 +158,7 @@ import VARKit
         let mapped = try VARModel.load(path: path, inPlace: true)
         let checkpoint = try Checkpoint(path: path)
         let reader = WeightReader(checkpoint, optional: VARModel.optionalKeys(for: mapped.config))
-        let copied = VARModel(config: mapped.config) { key, shape in reader.root(key, shape) }
+        let copied = VARModel(config: mapped.config, weights: reader.root)
         try reader.finish()
         #expect(mapped.mappedWeightBytes > 0 && mapped.mappedWeightBytes < mapped.weightBytes)
         #expect(copied.mappedWeightBytes == 0)

@@ -54,7 +54,16 @@ public final class Checkpoint: @unchecked Sendable {
         } else {
             if view.matches(0, [0x50, 0x4B]) {
                 throw CheckpointError.badZip(file: path, offset: 0, reason: "the file does not start with a "
-                                             + "ZIP local file header (PK\\x03\\x04)")
+                                             + "ZIP local file header (bytes 50 4B 03 04)")
+            }
+            guard let n = view.u64(0), n <= UInt64(view.count - 8) else {
+                // Never interpret (or print) the bytes of a file that is not a checkpoint: name what it is.
+                if let kind = FileKind.describe(file.bytes) {
+                    throw CheckpointError.unsupportedFormat(file: path, reason: "the file is \(kind), not a checkpoint")
+                }
+                throw CheckpointError.unsupportedFormat(
+                    file: path, reason: "the file is neither a torch.save ZIP nor a .safetensors file (its first 8 bytes "
+                    + "are not the length of a JSON header within the file)")
             }
             let contents = try SafetensorsReader.read(view, file: path)
             format = .safetensors
@@ -62,7 +71,30 @@ public final class Checkpoint: @unchecked Sendable {
             tensors = contents.tensors
             metadata = contents.metadata
         }
+        try Self.checkReferencedBytes(tensors, fileBytes: view.count, file: path)
     }
+
+    /// How many times the file's size its tensors may describe in all. `.pth` views may share a storage
+    /// (tied weights); far more than that would let a small file make a loader copy the same bytes over
+    /// and over. Safetensors tensors tile their data exactly (factor 1).
+    public static let maxViewAmplification = 4
+
+    private static func checkReferencedBytes(_ tensors: [String: StoredTensor], fileBytes: Int, file: String) throws {
+        var total = 0
+        let limit = maxViewAmplification * fileBytes + (1 << 20)
+        for t in tensors.values {
+            total += t.entry.count * t.entry.dtype.itemSize   // each ≤ its storage ≤ the file: no overflow
+            guard total <= limit else {
+                throw CheckpointError.exceedsLimit(
+                    file: file, reason: "its tensors describe more than \(maxViewAmplification)× the file's \(fileBytes) "
+                    + "bytes (views sharing storage)")
+            }
+        }
+    }
+
+    /// Elements stored across all tensors: an upper bound on the weights a model built from this file can
+    /// hold (`ConfigLimits.requireBacked`).
+    public var storedElementCount: Int { tensors.values.reduce(0) { $0 + $1.entry.count } }
 
     /// A safetensors header length can start with byte 0x80 (e.g. 640 = `80 02 00…`), the same byte as
     /// a legacy pickle's PROTO; the JSON's opening brace right after the length tells them apart.

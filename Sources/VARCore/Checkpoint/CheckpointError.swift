@@ -28,6 +28,11 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case wrongDType(file: String, key: String, dtype: DType, wanted: String)
     /// The model's key/shape contract failed; lists every problem at once (style.md §2).
     case contract(file: String, missing: [String], unused: [String], misshaped: [ShapeMismatch])
+    /// A weight holds NaN or ±Inf (element `index` in row-major order).
+    case nonFiniteWeight(file: String, key: String, index: Int, value: Float)
+    /// The file does not hold enough data for the model its configuration describes, or describes more
+    /// work than its size justifies (amplification limits, docs/security.md).
+    case exceedsLimit(file: String, reason: String)
 
     /// One mis-shaped tensor of a `.contract` error.
     public struct ShapeMismatch: Equatable, Sendable {
@@ -45,54 +50,64 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .cannotOpen(let f, _), .unsupportedFormat(let f, _), .badZip(let f, _, _),
              .badSafetensors(let f, _), .badPickle(let f, _, _), .forbiddenOpcode(let f, _, _, _),
              .forbiddenGlobal(let f, _, _, _), .badTensor(let f, _, _), .unsupportedDType(let f, _, _),
-             .tensorNotFound(let f, _), .wrongDType(let f, _, _, _), .contract(let f, _, _, _):
+             .tensorNotFound(let f, _), .wrongDType(let f, _, _, _), .contract(let f, _, _, _),
+             .nonFiniteWeight(let f, _, _, _), .exceedsLimit(let f, _):
             return f
         }
     }
 
     public var description: String {
+        func e(_ s: String) -> String { DisplayText.escaped(s) }
+        func r(_ s: String) -> String { DisplayText.escaped(s, limit: 2000) }   // reasons may quote a name
         switch self {
         case let .cannotOpen(file, reason):
-            return "cannot open checkpoint \(file): \(reason)\n"
+            return "cannot open checkpoint \(e(file)): \(r(reason))\n"
                 + "HINT: check the path and the file's permissions."
         case let .unsupportedFormat(file, reason):
-            return "\(file): unsupported checkpoint format: \(reason)\n"
+            return "\(e(file)): unsupported checkpoint format: \(r(reason))\n"
                 + "HINT: var-gen reads torch.save ZIP files (PyTorch ≥ 1.6) and .safetensors; re-save with "
                 + "`torch.save(torch.load(f), g)` or convert to safetensors."
         case let .badZip(file, offset, reason):
-            return "\(file): damaged .pth ZIP container at byte \(offset): \(reason)\n"
+            return "\(e(file)): damaged .pth ZIP container at byte \(offset): \(r(reason))\n"
                 + "HINT: the file is truncated or corrupt; download it again and compare its size/checksum."
         case let .badSafetensors(file, reason):
-            return "\(file): invalid safetensors file: \(reason)\n"
+            return "\(e(file)): invalid safetensors file: \(r(reason))\n"
                 + "HINT: the file is truncated or was not written by a safetensors writer; regenerate it."
         case let .badPickle(file, offset, reason):
-            return "\(file): invalid data.pkl at pickle byte \(offset): \(reason)\n"
+            return "\(e(file)): invalid data.pkl at pickle byte \(offset): \(r(reason))\n"
                 + "HINT: the file is corrupt or is not a plain state dict; save `model.state_dict()`."
         case let .forbiddenOpcode(file, opcode, name, offset):
             let hex = (opcode < 16 ? "0" : "") + String(opcode, radix: 16, uppercase: false)
             let what = name == "UNKNOWN" ? "an unknown pickle opcode (0x\(hex))" : "pickle opcode \(name) (0x\(hex))"
-            return "\(file): data.pkl uses \(what) at pickle byte \(offset), which var-gen refuses to execute\n"
+            return "\(e(file)): data.pkl uses \(what) at pickle byte \(offset), which var-gen refuses to execute\n"
                 + "HINT: only plain state dicts of tensors are loaded; never load untrusted pickles with "
                 + "torch.load(weights_only=False). Re-save with `torch.save(model.state_dict(), f)`."
         case let .forbiddenGlobal(file, global, offset, reason):
-            return "\(file): data.pkl references global `\(global)` at pickle byte \(offset): \(reason)\n"
+            return "\(e(file)): data.pkl references global `\(e(global))` at pickle byte \(offset): \(r(reason))\n"
                 + "HINT: this file may try to run code when loaded with torch.load; do not trust it. "
                 + "Only state dicts of tensors are accepted."
         case let .badTensor(file, key, reason):
-            return "\(file): tensor `\(key)`: \(reason)\n"
+            return "\(e(file)): tensor `\(e(key))`: \(r(reason))\n"
                 + "HINT: the file is corrupt or was written by an unsupported tool; re-save the state dict."
         case let .unsupportedDType(file, key, dtype):
-            return "\(file): tensor `\(key)` has dtype \(dtype), which var-gen does not read\n"
+            return "\(e(file)): tensor `\(e(key))` has dtype \(e(dtype)), which var-gen does not read\n"
                 + "HINT: convert the checkpoint to float32/float16/bfloat16 "
                 + "(e.g. `{k: v.float() for k, v in sd.items()}`)."
         case let .tensorNotFound(file, key):
-            return "\(file): no tensor named `\(key)`\n"
+            return "\(e(file)): no tensor named `\(e(key))`\n"
                 + "HINT: list the file's keys with `var-gen inspect` and compare with the model's keys."
         case let .wrongDType(file, key, dtype, wanted):
-            return "\(file): tensor `\(key)` has dtype \(dtype), expected \(wanted)\n"
+            return "\(e(file)): tensor `\(e(key))` has dtype \(dtype), expected \(wanted)\n"
                 + "HINT: the key holds a different kind of data than this model expects; is this the right file?"
         case let .contract(file, missing, unused, misshaped):
-            return Self.contractMessage(file: file, missing: missing, unused: unused, misshaped: misshaped)
+            return Self.contractMessage(file: e(file), missing: missing.map(e), unused: unused.map(e),
+                                        misshaped: misshaped.map { .init(key: e($0.key), expected: $0.expected, actual: $0.actual) })
+        case let .nonFiniteWeight(file, key, index, value):
+            return "\(e(file)): tensor `\(e(key))` holds \(value) at element \(index); weights must be finite numbers\n"
+                + "HINT: the checkpoint is damaged or came from a diverged training run; use another file."
+        case let .exceedsLimit(file, reason):
+            return "\(e(file)): \(r(reason))\n"
+                + "HINT: the file is damaged or crafted; var-gen bounds the work a file can ask for (docs/security.md)."
         }
     }
 

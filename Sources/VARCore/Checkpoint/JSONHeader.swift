@@ -29,19 +29,24 @@ struct JSONParser {
     struct Failure: Error { let offset: Int; let reason: String }
 
     static let maxDepth = 64
+    /// The failure reason when `maxValues` is reached.
+    static let budgetExceeded = "too many JSON values"
 
     private let b: UnsafeRawBufferPointer
     private var i = 0
+    /// Values still allowed (every object, array, string, number and literal counts one).
+    private var budget: Int
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
-        var p = JSONParser(b: bytes)
+    /// Parses one JSON value; at most `maxValues` values (so the memory is bounded by that, not by the input).
+    static func parse(_ bytes: UnsafeRawBufferPointer, maxValues: Int = Int.max) throws -> JSONValue {
+        var p = JSONParser(b: bytes, budget: maxValues)
         let v = try p.value(depth: 0)
         p.skipSpace()
         guard p.i == bytes.count else { throw Failure(offset: p.i, reason: "trailing characters after JSON") }
         return v
     }
 
-    private init(b: UnsafeRawBufferPointer) { self.b = b }
+    private init(b: UnsafeRawBufferPointer, budget: Int) { self.b = b; self.budget = budget }
 
     private func fail(_ reason: String) -> Failure { Failure(offset: i, reason: reason) }
 
@@ -51,6 +56,8 @@ struct JSONParser {
 
     private mutating func value(depth: Int) throws -> JSONValue {
         guard depth < Self.maxDepth else { throw fail("JSON nested deeper than \(Self.maxDepth) levels") }
+        budget -= 1
+        guard budget >= 0 else { throw fail(Self.budgetExceeded) }
         skipSpace()
         guard i < b.count else { throw fail("unexpected end of JSON") }
         switch b[i] {

@@ -15,15 +15,12 @@ final class MappedFile: @unchecked Sendable {
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw CheckpointError.cannotOpen(file: path, reason: Self.errnoText()) }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 { throw CheckpointError.cannotOpen(file: path, reason: Self.errnoText()) }
-        if (st.st_mode & S_IFMT) != S_IFREG {
-            throw CheckpointError.cannotOpen(file: path, reason: "not a regular file")
+        // Only regular files, checked before any open that could block (a FIFO) or touch a device.
+        let fd: Int32, size: Int
+        do { (fd, size) = try InputFile.openRegular(path) } catch let f as InputFile.Failure {
+            throw CheckpointError.cannotOpen(file: path, reason: f.reason)
         }
-        let size = Int(st.st_size)
+        defer { close(fd) }
         length = size
         if size == 0 {
             base = nil

@@ -46,6 +46,11 @@ struct PickleMachine {
         var maxMemo = 1 << 20
         /// Elements across all tuples, lists and dicts.
         var maxElements = 1 << 22
+        /// Containers (tuples, lists, dicts) per byte of pickle, plus a fixed allowance: a real state dict
+        /// makes about 7 containers per tensor record of 60+ bytes; a nested-tuple bomb makes one per byte.
+        /// Each container costs ~125 bytes of memory, so this bounds the machine's memory near 16× the pickle.
+        var containerAllowance = 4096
+        var bytesPerContainer = 8
     }
 
     /// One `key → tensor` pair of the state dict, in pickle order.
@@ -60,6 +65,8 @@ struct PickleMachine {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var elements = 0
+    private var containers = 0
+    private let maxContainers: Int
     /// Every container created, so `teardown` can empty them iteratively: deeply nested or
     /// self-referencing structures would otherwise recurse in deinit or leak.
     private var lists: [PickleList] = []
@@ -79,6 +86,7 @@ struct PickleMachine {
 
     private init(file: String, b: UnsafeRawBufferPointer, limits: Limits) {
         self.file = file; self.b = b; self.limits = limits
+        maxContainers = limits.containerAllowance + b.count / limits.bytesPerContainer
     }
 
     /// Empties every container while `lists`/`dicts` still retain them all, so no release below
@@ -98,7 +106,7 @@ struct PickleMachine {
         .forbiddenGlobal(file: file, global: Self.printable(module) + "." + Self.printable(name),
                          offset: opOffset, reason: reason)
     }
-    private static func printable(_ s: String) -> String { s.count <= 200 ? s : String(s.prefix(200)) + "…" }
+    private static func printable(_ s: String) -> String { s.count <= 200 ? s : String(s.prefix(200)) + "…" }  // escaped when printed
 
     // MARK: reading operands
 
@@ -174,13 +182,23 @@ struct PickleMachine {
             throw bad("more than \(limits.maxElements) container elements")
         }
     }
+    /// One more tuple, list or dict.
+    private mutating func container() throws {
+        containers += 1
+        guard containers <= maxContainers else {
+            throw bad("more than \(maxContainers) tuples/lists/dicts for a \(b.count)-byte pickle (at most one per "
+                      + "\(limits.bytesPerContainer) bytes plus \(limits.containerAllowance))")
+        }
+    }
     private mutating func tuple(_ items: [PickleValue]) throws -> PickleValue {
+        try container()
         try count(items.count)
         let l = PickleList(items)
         lists.append(l)
         return .tuple(l)
     }
-    private mutating func newDict() -> PickleValue {
+    private mutating func newDict() throws -> PickleValue {
+        try container()
         let d = PickleDict()
         dicts.append(d)
         return .dict(d)
@@ -233,6 +251,7 @@ struct PickleMachine {
                 for _ in 0..<n { items.append(try pop()) }
                 try push(try tuple(items.reversed()))
             case 0x5D:  // EMPTY_LIST
+                try container()
                 let l = PickleList([])
                 lists.append(l)
                 try push(.list(l))
@@ -241,7 +260,7 @@ struct PickleMachine {
                 guard case .list(let l) = try top() else { throw bad("APPEND on \(try top().aKind), not a list") }
                 try count(items.count)
                 l.items += items
-            case 0x7D: try push(newDict())             // EMPTY_DICT
+            case 0x7D: try push(try newDict())         // EMPTY_DICT
             case 0x73:  // SETITEM
                 let value = try pop()
                 let key = try pop()
@@ -350,7 +369,7 @@ struct PickleMachine {
         switch (module, name) {
         case ("collections", "OrderedDict"):
             guard a.isEmpty else { throw forbidden(module, name, "may only be called with no arguments") }
-            return newDict()
+            return try newDict()
         case ("torch._utils", "_rebuild_tensor_v2"):
             guard a.count == 6 || a.count == 7 else {
                 throw forbidden(module, name, "called with \(a.count) arguments (expected 6, or 7 with empty metadata)")

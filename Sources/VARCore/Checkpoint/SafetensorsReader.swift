@@ -5,6 +5,12 @@
 /// overlapping, leave gaps, run past the file, or disagree with `numel × itemsize`.
 enum SafetensorsReader {
     static let maxHeaderBytes = 100_000_000
+    /// Most tensors one file may list (official VAR-d30 has about 450; a VQVAE about 250).
+    static let maxTensors = 1 << 14
+    /// Most JSON values the header may hold: a tensor record is 7 + rank values (object, dtype, shape and
+    /// its dims, offsets and their two numbers); 12 per tensor leaves room for rank-5 shapes and metadata.
+    /// Parsing stops there, so the time and memory a header costs are bounded however large it is.
+    static let maxJSONValues = 12 * maxTensors + 1024
 
     struct Contents {
         var names: [String]
@@ -17,21 +23,27 @@ enum SafetensorsReader {
         guard let rawLength = view.u64(0) else {
             throw bad("file is \(view.count) bytes, shorter than the 8-byte header length")
         }
-        guard rawLength <= UInt64(maxHeaderBytes) else {
-            throw bad("header length \(rawLength) exceeds the 100 MB limit")
-        }
+        // The length field is never printed: for a file that is not safetensors it is just its first bytes.
+        guard rawLength <= UInt64(maxHeaderBytes) else { throw bad("the header length field exceeds the 100 MB limit") }
         let headerLength = Int(rawLength)
         guard let header = view.slice(8, headerLength) else {
-            throw bad("header length \(headerLength) runs past the end of the \(view.count)-byte file")
+            throw bad("the header length field runs past the end of the \(view.count)-byte file")
         }
         let dataStart = 8 + headerLength
         let dataSize = view.count - dataStart
 
         let json: JSONValue
-        do { json = try JSONParser.parse(header) } catch let f as JSONParser.Failure {
+        do { json = try JSONParser.parse(header, maxValues: maxJSONValues) } catch let f as JSONParser.Failure {
+            if f.reason == JSONParser.budgetExceeded {
+                throw bad("the header holds more than \(maxJSONValues) JSON values (stopped at header byte \(f.offset)); "
+                          + "at most \(maxTensors) tensors are accepted")
+            }
             throw bad("header JSON error at header byte \(f.offset): \(f.reason)")
         }
         guard case .object(let members) = json else { throw bad("header is not a JSON object") }
+        guard members.count <= maxTensors + 1 else {
+            throw bad("the header lists \(members.count) entries; at most \(maxTensors) tensors are accepted")
+        }
 
         var metadata: [String: String] = [:]
         var tensors: [String: StoredTensor] = [:]

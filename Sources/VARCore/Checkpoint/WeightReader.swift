@@ -1,9 +1,13 @@
 /// The key/shape contract between a model and its checkpoint (style.md §2, llama.cpp-style).
 ///
 /// A model asks for every weight by its official key and expected shape through a `WeightScope`;
-/// the reader records each request. Problems never throw at request time — the scope hands back
-/// zeros of the expected shape so construction can continue — and `finish()` then throws one
-/// `CheckpointError.contract` listing every missing, unused and mis-shaped key.
+/// the reader records each request. Problems never throw at request time — the scope hands back a
+/// `Tensor.placeholder` (no elements: nothing is allocated in a shape the file did not pay for) so
+/// construction can continue — and `finish()` then throws one `CheckpointError.contract` listing every
+/// missing, unused and mis-shaped key, or the first tensor holding NaN/Inf.
+///
+/// Every tensor handed out is checked once for NaN and ±Inf (`Finite`, vectorised); a non-finite value
+/// is a problem like a missing key, reported with the tensor's name and the element's index.
 ///
 /// ```swift
 /// let reader = WeightReader(ckpt, optional: ["lvl_1L", "blocks.*.attn.zero_k_bias"])
@@ -11,7 +15,8 @@
 /// try reader.finish()
 /// ```
 /// Patterns in `optional` and `ignoredShapes` match whole keys; a `*` component matches any one
-/// dotted component (`blocks.*.attn.zero_k_bias`).
+/// dotted component (`blocks.*.attn.zero_k_bias`). Literal patterns are looked up in a set and the
+/// (few) wildcard patterns are tried one by one, so checking n file keys costs O(n · wildcards).
 public final class WeightReader {
     public let checkpoint: Checkpoint
     /// Keys that may be absent (buffers the engine recomputes). Optional keys the model never asks
@@ -20,15 +25,20 @@ public final class WeightReader {
     /// Keys whose shape is not checked (`quantize.ema_vocab_hit_SV`, spec §2.3).
     public let ignoredShapes: Set<String>
 
+    private let optionalPatterns: KeyPatterns
+    private let ignoredShapePatterns: KeyPatterns
     private var requested: Set<String> = []
     private var missing: Set<String> = []
     private var misshaped: [String: CheckpointError.ShapeMismatch] = [:]
     private var readError: CheckpointError?
+    private var nonFinite: CheckpointError?
 
     public init(_ checkpoint: Checkpoint, optional: Set<String> = [], ignoredShapes: Set<String> = []) {
         self.checkpoint = checkpoint
         self.optional = optional
         self.ignoredShapes = ignoredShapes
+        optionalPatterns = KeyPatterns(optional)
+        ignoredShapePatterns = KeyPatterns(ignoredShapes)
     }
 
     /// The scope with no prefix.
@@ -38,43 +48,46 @@ public final class WeightReader {
     public var requestedKeys: Set<String> { requested }
 
     /// Throws one `.contract` error if any required key was missing, any file key was never requested,
-    /// or any shape differed; rethrows the first read error if a tensor could not be read.
+    /// or any shape differed; otherwise the first read error, or `.nonFiniteWeight` for the first tensor
+    /// holding NaN/Inf.
     public func finish() throws {
+        let unused = checkpoint.names.filter { !requested.contains($0) && !optionalPatterns.matches($0) }
+        if !(missing.isEmpty && unused.isEmpty && misshaped.isEmpty) {
+            throw CheckpointError.contract(
+                file: checkpoint.path, missing: missing.sorted(), unused: unused.sorted(),
+                misshaped: misshaped.keys.sorted().compactMap { misshaped[$0] })
+        }
         if let readError { throw readError }
-        let unused = checkpoint.names.filter { !requested.contains($0) && !Self.matches($0, optional) }
-        if missing.isEmpty && unused.isEmpty && misshaped.isEmpty { return }
-        throw CheckpointError.contract(
-            file: checkpoint.path, missing: missing.sorted(), unused: unused.sorted(),
-            misshaped: misshaped.keys.sorted().compactMap { misshaped[$0] })
+        if let nonFinite { throw nonFinite }
     }
 
     /// Whether `key` equals a pattern in `set` (with `*` matching one dotted component).
-    static func matches(_ key: String, _ set: Set<String>) -> Bool {
-        if set.contains(key) { return true }
-        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-        return set.contains { pattern in
-            guard pattern.contains("*") else { return false }
-            let p = pattern.split(separator: ".", omittingEmptySubsequences: false)
-            return p.count == parts.count && zip(p, parts).allSatisfy { $0 == "*" || $0 == $1 }
-        }
+    static func matches(_ key: String, _ set: Set<String>) -> Bool { KeyPatterns(set).matches(key) }
+
+    /// Records a problem with `key`'s values (first one wins).
+    private func checkFinite(_ key: String, _ values: UnsafeBufferPointer<Float>) {
+        guard nonFinite == nil, let i = Finite.firstNonFinite(values) else { return }
+        nonFinite = .nonFiniteWeight(file: checkpoint.path, key: key, index: i, value: values[i])
     }
 
     fileprivate func request(_ key: String, _ shape: [Int]) -> Tensor {
         requested.insert(key)
         guard let entry = checkpoint.entry(key) else {
-            if !Self.matches(key, optional) { missing.insert(key) }
-            return Tensor(zeros: shape)
+            if !optionalPatterns.matches(key) { missing.insert(key) }
+            return .placeholder(rank: shape.count)
         }
-        let checkShape = !Self.matches(key, ignoredShapes)
+        let checkShape = !ignoredShapePatterns.matches(key)
         if checkShape && entry.shape != shape {
             misshaped[key] = .init(key: key, expected: shape, actual: entry.shape)
-            return Tensor(zeros: shape)
+            return .placeholder(rank: shape.count)
         }
         do {
-            return try checkpoint.tensor(key)
+            let t = try checkpoint.tensor(key)
+            t.data.withUnsafeBufferPointer { checkFinite(key, $0) }
+            return t
         } catch {
             if readError == nil { readError = error as? CheckpointError }
-            return Tensor(zeros: shape)
+            return .placeholder(rank: shape.count)
         }
     }
 
@@ -84,34 +97,55 @@ public final class WeightReader {
         guard let entry = checkpoint.entry(key), entry.shape == shape,
               let mapped = checkpoint.mappedFloat32(key) else { return nil }
         requested.insert(key)
+        checkFinite(key, mapped.buffer)
         return mapped
     }
 
     fileprivate func requestIntegers(_ key: String, _ shape: [Int]) -> [Int64] {
         requested.insert(key)
-        let count = shape.reduce(1, *)
         guard let entry = checkpoint.entry(key) else {
-            if !Self.matches(key, optional) { missing.insert(key) }
-            return [Int64](repeating: 0, count: count)
+            if !optionalPatterns.matches(key) { missing.insert(key) }
+            return []
         }
-        if !Self.matches(key, ignoredShapes) && entry.shape != shape {
+        if !ignoredShapePatterns.matches(key) && entry.shape != shape {
             misshaped[key] = .init(key: key, expected: shape, actual: entry.shape)
-            return [Int64](repeating: 0, count: count)
+            return []
         }
         do {
             return try checkpoint.int64s(key)
         } catch {
             if readError == nil { readError = error as? CheckpointError }
-            return [Int64](repeating: 0, count: count)
+            return []
         }
     }
 
     fileprivate func markUsed(_ key: String) { requested.insert(key) }
 }
 
+/// A set of whole-key patterns: literal keys in a hash set, wildcard ones (`*` = one dotted component)
+/// split once into components.
+struct KeyPatterns {
+    private let literal: Set<String>
+    private let wildcards: [[Substring]]
+
+    init(_ patterns: Set<String>) {
+        literal = patterns.filter { !$0.contains("*") }
+        wildcards = patterns.filter { $0.contains("*") }.map { $0.split(separator: ".", omittingEmptySubsequences: false) }
+    }
+
+    func matches(_ key: String) -> Bool {
+        if literal.contains(key) { return true }
+        if wildcards.isEmpty { return false }
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        return wildcards.contains { p in
+            p.count == parts.count && zip(p, parts).allSatisfy { $0 == "*" || $0 == $1 }
+        }
+    }
+}
+
 /// A key prefix inside a `WeightReader`: `root.scope("blocks").scope(3)("attn.q_bias", [C])` reads
-/// `blocks.3.attn.q_bias`.
-public struct WeightScope {
+/// `blocks.3.attn.q_bias`. The `WeightSource` of checkpoint files.
+public struct WeightScope: WeightSource {
     let reader: WeightReader
     /// The prefix including its trailing dot (empty at the root).
     public let prefix: String
@@ -124,8 +158,8 @@ public struct WeightScope {
     /// The full key of `name` in this scope.
     public func key(_ name: String) -> String { prefix + name }
 
-    /// The tensor `prefix + name` as float32, expected to have `shape`. When it is missing or has
-    /// another shape the problem is recorded (reported by `finish()`) and zeros of `shape` are returned.
+    /// The tensor `prefix + name` as float32, expected to have `shape`. When it is missing, has another
+    /// shape or cannot be read, the problem is recorded (reported by `finish()`) and a placeholder is returned.
     public func callAsFunction(_ name: String, _ shape: [Int]) -> Tensor {
         reader.request(key(name), shape)
     }
@@ -136,15 +170,13 @@ public struct WeightScope {
         reader.requestInPlace(key(name), shape)
     }
 
-    /// An integer tensor (e.g. `lvl_1L`), row-major, with the same contract as `callAsFunction`.
+    /// An integer tensor (e.g. `lvl_1L`), row-major, with the same contract as `callAsFunction` (empty on a problem).
     public func int64s(_ name: String, _ shape: [Int]) -> [Int64] {
         reader.requestIntegers(key(name), shape)
     }
 
     /// The scope `prefix + name + "."`.
     public func scope(_ name: String) -> WeightScope { WeightScope(reader: reader, prefix: key(name) + ".") }
-    /// The scope `prefix + "i."` (list index, e.g. `blocks.3`).
-    public func scope(_ i: Int) -> WeightScope { scope(String(i)) }
 
     /// Whether the file has `prefix + name` (does not count as a request).
     public func contains(_ name: String) -> Bool { reader.checkpoint.entry(key(name)) != nil }

@@ -84,6 +84,7 @@ public final class CoDeGenerator {
         let c = drafter.config, B = rawLabels.count, N = draftSteps
         let labels = try VARGenerator.checkBatch(labels: rawLabels, seeds: seeds, numClasses: c.numClasses)
         try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
+        try ScaleRunner.validate(sampling: sampling, config: c)
         let session = VARSession(model: drafter, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: drafterCapacity, arena: arena, workspace: workspace)
         let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds,
@@ -91,7 +92,7 @@ public final class CoDeGenerator {
         var parts: [Tensor] = []   // v_{si+1}: (B, pn², Cvae)
         let ends = c.scaleEnds
         for si in 0..<N {
-            runner.step(session: session, scale: si)
+            try runner.step(session: session, scale: si)
             if let v = runner.nextInput { parts.append(v) }
             if let progress, !progress(GenerationProgress(stage: .draft, scale: si, scaleCount: c.scaleCount,
                                                           tokensDone: ends[si], tokenCount: c.tokenCount,
@@ -118,6 +119,7 @@ public final class CoDeGenerator {
     public func refine(_ draft: CoDeDraft, sampling: SamplingConfig, editing: EditingHook? = nil,
                        progress: ProgressHandler? = nil) throws -> GenerationResult {
         let c = refiner.config, B = draft.labels.count, N = draftSteps, S = c.scaleCount
+        try ScaleRunner.validate(sampling: sampling, config: c)
         let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: draft.seeds,
                                  accountant: workspace.accountant)
         runner.fHat = draft.fHat
@@ -130,7 +132,7 @@ public final class CoDeGenerator {
             session = handover.session
             runner.rngs = handover.rngs
             runner.nextInput = handover.nextInput
-            runner.step(session: session, scale: N)
+            try runner.step(session: session, scale: N)
         } else {
             session = VARSession(model: refiner, labels: draft.labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: c.tokenCount, arena: arena, workspace: workspace)
@@ -144,10 +146,10 @@ public final class CoDeGenerator {
             }
             let logits = session.forward(n: P, logitsFrom: c.scaleBegins[N])
             runner.lastTransformerSeconds = clock.seconds
-            runner.finish(scale: N, logits: logits)
+            try runner.finish(scale: N, logits: logits)
         }
         for si in N..<S {
-            if si > N { runner.step(session: session, scale: si) }
+            if si > N { try runner.step(session: session, scale: si) }
             if let progress, !progress(GenerationProgress(stage: .refine, scale: si, scaleCount: S,
                                                           tokensDone: ends[si], tokenCount: c.tokenCount,
                                                           transformerSeconds: runner.lastTransformerSeconds,

@@ -61,6 +61,11 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     case invalidEditing(String)
     case incompatiblePair(String)
     case invalidDraftSteps(Int, allowed: ClosedRange<Int>)
+    /// A sampling setting outside `SamplingLimits`.
+    case invalidSampling(LimitViolation)
+    /// The transformer produced NaN/Inf logits at `scale` for image `image` of the call (broken weights
+    /// or numerics); nothing is sampled or written from them.
+    case nonFiniteLogits(scale: Int, image: Int)
     case cancelled
 
     public var description: String {
@@ -73,6 +78,10 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
             return "drafter and refiner cannot be combined: \(m). HINT: both must share the VQVAE, classes and scale schedule"
         case let .invalidDraftSteps(n, allowed):
             return "draft steps \(n) outside \(allowed.lowerBound)...\(allowed.upperBound)"
+        case let .invalidSampling(v): return "invalid sampling settings: \(v)"
+        case let .nonFiniteLogits(scale, image):
+            return "the model produced non-finite logits (NaN or Inf) at scale \(scale) for image \(image) of the batch\n"
+                + "HINT: the weights are damaged or the model diverged; no image was written from them."
         case .cancelled: return "generation cancelled"
         }
     }

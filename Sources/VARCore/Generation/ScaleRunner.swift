@@ -46,7 +46,7 @@ final class ScaleRunner {
 
     /// Runs the embedding and forward of scale si on `session` (whose cache holds the earlier scales), then
     /// `finish`.
-    func step(session: VARSession, scale si: Int) {
+    func step(session: VARSession, scale si: Int) throws {
         let pn = tokenizer.patchSizes[si]
         let clock = Stopwatch()
         if si == 0 {
@@ -59,11 +59,12 @@ final class ScaleRunner {
         }
         let logits = session.forward(n: pn * pn)
         lastTransformerSeconds = clock.seconds
-        finish(scale: si, logits: logits)
+        try finish(scale: si, logits: logits)
     }
 
-    /// Scale si from its logits `(2B, pn², V)` (conditional rows first).
-    func finish(scale si: Int, logits: UnsafePointer<Float>) {
+    /// Scale si from its logits `(2B, pn², V)` (conditional rows first). Throws
+    /// `GenerationError.nonFiniteLogits` (naming the scale and the image) if the guided logits hold NaN/Inf.
+    func finish(scale si: Int, logits: UnsafePointer<Float>) throws {
         let clock = Stopwatch()
         defer { lastSamplingSeconds = clock.seconds }
         let pn = tokenizer.patchSizes[si], n = pn * pn, V = tokenizer.vocabSize, B = batch
@@ -75,6 +76,10 @@ final class ScaleRunner {
         let half = B * n * V
         Parallel.forEach(half, grain: 65536) { range in
             for i in range { g[i] = a * logits[i] - bT * logits[half + i] }
+        }
+        // Both halves enter every guided value (0·NaN is NaN), so checking g checks the forward's output.
+        if let bad = Finite.firstNonFinite(UnsafeBufferPointer(start: g, count: half)) {
+            throw GenerationError.nonFiniteLogits(scale: si, image: bad / (n * V))
         }
         var indices = [Int32](repeating: 0, count: B * n)
         let ratio = S > 1 ? Double(si) / Double(S - 1) : 1
@@ -115,6 +120,13 @@ final class ScaleRunner {
         } } }
         tokenizer.addScale(h, scale: si, to: &fHat)
         nextInput = si < S - 1 ? tokenizer.nextInput(fHat, after: si) : nil
+    }
+
+    /// Checks the sampling settings against `SamplingLimits` for a model of configuration `c`.
+    static func validate(sampling: SamplingConfig, config c: VARConfig) throws {
+        do { try SamplingLimits.check(sampling, scaleCount: c.scaleCount, vocabSize: c.vocabSize) } catch let v as LimitViolation {
+            throw GenerationError.invalidSampling(v)
+        }
     }
 
     /// Checks the editing hook against the schedule and batch.

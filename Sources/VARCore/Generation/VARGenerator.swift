@@ -53,13 +53,14 @@ public final class VARGenerator {
         let c = model.config, B = rawLabels.count
         let labels = try VARGenerator.checkBatch(labels: rawLabels, seeds: seeds, numClasses: c.numClasses)
         try ScaleRunner.validate(editing: editing, patchSizes: c.patchSizes, batch: B, vocab: c.vocabSize)
+        try ScaleRunner.validate(sampling: sampling, config: c)
         let session = VARSession(model: model, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: c.tokenCount, arena: arena, workspace: workspace)
         let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds,
                                  accountant: workspace.accountant)
         let ends = c.scaleEnds
         for si in 0..<c.scaleCount {
-            runner.step(session: session, scale: si)
+            try runner.step(session: session, scale: si)
             if let progress, !progress(GenerationProgress(stage: .generate, scale: si, scaleCount: c.scaleCount,
                                                           tokensDone: ends[si], tokenCount: c.tokenCount,
                                                           transformerSeconds: runner.lastTransformerSeconds,

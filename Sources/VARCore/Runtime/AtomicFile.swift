@@ -7,26 +7,12 @@ import Foundation
 
 /// Whole-file reads and writes with POSIX calls (errors carry `errno` text).
 public enum FileIO {
-    public static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RuntimeError.io(path: path, operation: "open", message: errnoText()) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw RuntimeError.io(path: path, operation: "stat", message: errnoText()) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw RuntimeError.io(path: path, operation: "read", message: "not a regular file")
+    /// The whole regular file at `path` (a FIFO, device, socket or directory is refused without blocking;
+    /// see `InputFile`).
+    public static func readAll(_ path: String, limit: Int = Int.max) throws -> [UInt8] {
+        do { return try InputFile.readAll(path, limit: limit) } catch let f as InputFile.Failure {
+            throw RuntimeError.io(path: path, operation: "read", message: f.reason)
         }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size))
-        var done = 0
-        while done < out.count {
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw RuntimeError.io(path: path, operation: "read", message: n < 0 ? errnoText() : "file shrank while reading")
-            }
-            done += n
-        }
-        return out
     }
 
     static func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

@@ -12,8 +12,9 @@ public struct PNGTextChunk: Sendable, Equatable {
 /// cannot write text chunks, so `tEXt` chunks are spliced in after `IHDR` here (a valid PNG: text chunks may
 /// appear anywhere between `IHDR` and `IEND`) and read back by walking the chunk list.
 public enum PNG {
-    /// Decoding refuses images with more pixels than this (fuzzed headers must not trigger huge allocations).
-    public static let defaultMaxPixels = 1 << 28
+    /// Decoding refuses images with more pixels than this, judged from the IHDR chunk before anything is
+    /// decoded: 2^24 pixels (4096×4096; a 48 MiB RGB buffer). Callers pass a smaller limit when they know one.
+    public static let defaultMaxPixels = 1 << 24
 
     // MARK: Encoding
 
@@ -64,6 +65,13 @@ public enum PNG {
     public static func decode(_ bytes: [UInt8], path: String? = nil,
                               maxPixels: Int = defaultMaxPixels) throws -> (image: RGBImage, text: [PNGTextChunk]) {
         let chunks = try parseChunks(bytes, path: path)
+        let (width, height) = headerSize(bytes, chunks)
+        guard width > 0, height > 0 else {
+            throw RuntimeError.pngDecode(path: path, message: "the header declares an empty image (\(width)×\(height))")
+        }
+        guard width <= maxPixels, height <= maxPixels, width * height <= maxPixels else {   // each ≤ 2^31: no overflow
+            throw RuntimeError.imageTooLarge(path: path, width: width, height: height, maxPixels: maxPixels)
+        }
         var img = png_image()
         img.version = png_uint_32(PNG_IMAGE_VERSION)
         let began = bytes.withUnsafeBytes { b in
@@ -96,9 +104,21 @@ public enum PNG {
         return (RGBImage(width: w, height: h, pixels: pixels), textChunks(in: chunks, of: bytes))
     }
 
-    /// Reads and decodes a PNG file.
+    /// Reads and decodes a PNG file (a regular file only; its header's size is checked before decoding).
     public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> (image: RGBImage, text: [PNGTextChunk]) {
         try decode(try FileIO.readAll(path), path: path, maxPixels: maxPixels)
+    }
+
+    /// Width and height from the IHDR chunk, without decoding anything.
+    public static func dimensions(_ bytes: [UInt8], path: String? = nil) throws -> (width: Int, height: Int) {
+        headerSize(bytes, try parseChunks(bytes, path: path))
+    }
+
+    /// IHDR's width and height (big-endian, first 8 bytes of its data; 0 when IHDR is too short).
+    static func headerSize(_ bytes: [UInt8], _ chunks: [Chunk]) -> (Int, Int) {
+        guard let ihdr = chunks.first, ihdr.dataRange.count >= 8 else { return (0, 0) }
+        let at = ihdr.dataRange.lowerBound
+        return (Int(be32(bytes, at)), Int(be32(bytes, at + 4)))
     }
 
     /// Whether `path` holds a complete, decodable PNG (used to resume interrupted sampling runs).
@@ -115,7 +135,10 @@ public enum PNG {
     /// Walks the chunk list, checking lengths against the file size; requires IHDR first and IEND present.
     static func parseChunks(_ bytes: [UInt8], path: String?) throws -> [Chunk] {
         func fail(_ m: String) -> RuntimeError { .pngDecode(path: path, message: m) }
-        guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw fail("missing PNG signature") }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == signature else {
+            if let kind = FileKind.describe(bytes) { throw fail("the file is \(kind), not a PNG image") }
+            throw fail("missing PNG signature")
+        }
         var chunks: [Chunk] = []
         var at = 8
         while at < bytes.count {

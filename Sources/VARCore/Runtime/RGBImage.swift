@@ -31,13 +31,17 @@ public struct RGBImage: Sendable, Equatable {
     }
 
     /// Splits a `(B, 3, H, W)` tensor of values in [0, 1] (the generator's output) into B images, converting
-    /// each value with `byte(_:)`.
+    /// each value with `byte(_:)`. A NaN anywhere (the VQVAE decoder's clamp keeps NaN) throws
+    /// `RuntimeError.nonFiniteImage` naming the image, so broken numerics never become a PNG.
     public static func images(from tensor: Tensor) throws -> [RGBImage] {
         guard tensor.rank == 4, tensor.shape[1] == 3 else {
             throw RuntimeError.invalidImage("expected a (B, 3, H, W) tensor, got shape \(tensor.shape)")
         }
         let b = tensor.shape[0], h = tensor.shape[2], w = tensor.shape[3]
         let plane = h * w
+        if let bad = Finite.firstNonFinite(tensor.data) {
+            throw RuntimeError.nonFiniteImage(index: bad / max(1, 3 * plane))
+        }
         return tensor.data.withUnsafeBufferPointer { x in
             (0..<b).map { i in
                 var px = [UInt8](repeating: 0, count: plane * 3)

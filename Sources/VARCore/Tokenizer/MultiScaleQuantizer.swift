@@ -35,11 +35,12 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
         let last = config.latentSize
         upsamplers = config.patchSizes.map { $0 == last ? .identity(last) : .bicubic(from: $0, to: last) }
         downsamplers = config.patchSizes.map { $0 == last ? .identity(last) : .area(from: last, to: $0) }
-        codeNorms = (0..<config.vocabSize).map { v in
+        // A placeholder codebook (problem recorded; the model is refused) has no rows to measure.
+        codeNorms = e.count == config.vocabSize * cvae ? (0..<config.vocabSize).map { v in
             var s: Float = 0
             for c in 0..<cvae { let x = e.data[v * cvae + c]; s += x * x }
             return s
-        }
+        } : []
     }
 
     public var vocabSize: Int { codebook.shape[0] }

@@ -1,20 +1,19 @@
 import Foundation
 
-/// Checkpoint/'s scoped reader is exactly what the tokenizer layers ask for.
-extension WeightScope: LayerWeights {}
-
 extension VQVAEConfig {
     /// Infers the configuration of an official checkpoint from its tensor shapes (see
     /// `init(inferringFrom:)` with a shape lookup).
     public init(inferringFrom checkpoint: Checkpoint) throws {
-        try self.init(inferringFrom: { checkpoint.entry($0)?.shape })
+        do { try self.init(inferringFrom: { checkpoint.entry($0)?.shape }) } catch TokenizerError.outOfRange(let v) {
+            throw TokenizerError.outOfRange(v.from(checkpoint.path))
+        }
     }
 
     /// The configuration for the checkpoint at `path`: `<stem>.json` beside it when present
     /// (design.md), otherwise inferred from the official layout.
     public static func forCheckpoint(at path: String, _ checkpoint: Checkpoint) throws -> VQVAEConfig {
         let json = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json")
-        if FileManager.default.fileExists(atPath: json.path) { return try VQVAEConfig(contentsOf: json) }
+        if FileManager.default.fileExists(atPath: json.path) { return try VQVAEConfig(contentsOf: json) }  // stat only
         return try VQVAEConfig(inferringFrom: checkpoint)
     }
 }
@@ -29,6 +28,8 @@ extension VQVAE {
     /// `ignoredKeys`); otherwise one `CheckpointError.contract` lists all problems.
     public init(checkpoint: Checkpoint, config: VQVAEConfig) throws {
         try config.validate()
+        // Every tensor the model holds is one the file stores with exactly the requested shape (anything
+        // else is a placeholder and refused by `finish()`), so memory follows the file's bytes.
         let reader = WeightReader(checkpoint, optional: VQVAE.ignoredKeys, ignoredShapes: VQVAE.ignoredKeys)
         self.init(config: config, weights: reader.root)
         try reader.finish()

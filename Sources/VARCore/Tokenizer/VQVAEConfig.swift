@@ -6,14 +6,23 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(String)
     /// The checkpoint lacks a tensor needed to infer the configuration.
     case cannotInfer(key: String)
+    /// A value outside the range `ConfigLimits` accepts (from the JSON, or inferred from the checkpoint).
+    case outOfRange(LimitViolation)
+    /// The configuration JSON could not be read or parsed.
+    case unreadable(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .invalidConfig(let why):
             return "invalid VQVAE configuration: \(why). HINT: check weights/vqvae.json against docs/design.md."
         case .cannotInfer(let key):
-            return "cannot infer the VQVAE configuration: tensor \(key) not found. HINT: is this a VQVAE checkpoint? "
-                + "Non-official models need a JSON configuration beside the .pth."
+            return "cannot infer the VQVAE configuration: tensor \(DisplayText.escaped(key)) not found or not of the "
+                + "expected rank. HINT: is this a VQVAE checkpoint? Non-official models need a JSON configuration beside the .pth."
+        case .outOfRange(let v):
+            return "invalid VQVAE configuration: \(v)\nHINT: the limits are listed in docs/security.md; check the "
+                + "VQVAE JSON (docs/design.md) or the checkpoint it describes."
+        case let .unreadable(path, reason):
+            return "cannot read VQVAE config \(DisplayText.escaped(path)): \(reason)"
         }
     }
 }
@@ -64,7 +73,7 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let kind = try c.decodeIfPresent(String.self, forKey: .kind), kind != "vqvae" {
-            throw TokenizerError.invalidConfig("kind is \"\(kind)\", expected \"vqvae\"")
+            throw TokenizerError.invalidConfig("kind is \"\(DisplayText.escaped(kind))\", expected \"vqvae\"")
         }
         self.init(vocabSize: try c.decode(Int.self, forKey: .vocabSize),
                   zChannels: try c.decode(Int.self, forKey: .zChannels),
@@ -89,23 +98,30 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
         try c.encode(quantResi, forKey: .quantResi); try c.encode(imageSize, forKey: .imageSize)
     }
 
-    /// Reads `weights/<stem>.json`.
+    /// Reads `weights/<stem>.json` (a regular file of at most `VARConfig.maxJSONBytes`) and validates it.
     public init(contentsOf url: URL) throws {
-        self = try JSONDecoder().decode(VQVAEConfig.self, from: Data(contentsOf: url))
+        let path = url.path
+        let bytes: [UInt8]
+        do { bytes = try InputFile.readAll(path, limit: VARConfig.maxJSONBytes) } catch let f as InputFile.Failure {
+            throw TokenizerError.unreadable(path: path, reason: f.reason)
+        }
+        do {
+            self = try JSONDecoder().decode(VQVAEConfig.self, from: Data(bytes))
+        } catch TokenizerError.outOfRange(let v) {
+            throw TokenizerError.outOfRange(v.from(path))
+        } catch let e as TokenizerError {
+            throw e
+        } catch {
+            if let kind = FileKind.describe(bytes), kind != "a JSON document", kind != "a text file" {
+                throw TokenizerError.unreadable(path: path, reason: "is \(kind), not a VQVAE JSON")
+            }
+            throw TokenizerError.unreadable(path: path, reason: DisplayText.escaped(JSONErrorText.describe(error), limit: 400))
+        }
     }
 
-    /// Checks the invariants the model relies on.
+    /// Checks the invariants the model relies on and the size bounds (`ConfigLimits.check`).
     public func validate() throws {
-        func fail(_ s: String) throws -> Never { throw TokenizerError.invalidConfig(s) }
-        if vocabSize <= 0 || zChannels <= 0 || ch <= 0 || numResBlocks <= 0 { try fail("sizes must be positive") }
-        if chMult.isEmpty || chMult.contains(where: { $0 <= 0 }) { try fail("ch_mult \(chMult)") }
-        for m in chMult where (ch * m) % 32 != 0 { try fail("level width \(ch * m) is not a multiple of 32 (GroupNorm)") }
-        if patchSizes.isEmpty || patchSizes.contains(where: { $0 <= 0 }) { try fail("patch_sizes \(patchSizes)") }
-        if phiIndex.count != patchSizes.count { try fail("phi_index has \(phiIndex.count) entries for \(patchSizes.count) scales") }
-        if phiCount <= 0 || phiIndex.contains(where: { $0 < 0 || $0 >= phiCount }) { try fail("phi_index \(phiIndex) vs phi_count \(phiCount)") }
-        if imageSize != latentSize << (chMult.count - 1) {
-            try fail("image_size \(imageSize) ≠ latent side \(latentSize) · 2^\(chMult.count - 1)")
-        }
+        do { try ConfigLimits.check(self) } catch let v as LimitViolation { throw TokenizerError.outOfRange(v) }
     }
 
     /// Latent side (the last patch size).
@@ -138,23 +154,41 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
     /// from the encoder; the scale schedule is the official one (spec §1.1), and so is the φ table
     /// when there are 4 φ convolutions.
     public init(inferringFrom shape: (String) -> [Int]?) throws {
-        func need(_ k: String) throws -> [Int] {
-            guard let s = shape(k) else { throw TokenizerError.cannotInfer(key: k) }
+        /// The shape of `k` when it has `rank` dimensions.
+        func need(_ k: String, rank: Int) throws -> [Int] {
+            guard let s = shape(k), s.count == rank else { throw TokenizerError.cannotInfer(key: k) }
             return s
         }
-        let convIn = try need("encoder.conv_in.weight")           // (ch, 3, 3, 3)
-        let codebook = try need("quantize.embedding.weight")      // (V, Cvae)
-        guard convIn.count == 4, codebook.count == 2 else {
-            throw TokenizerError.invalidConfig("unexpected ranks of encoder.conv_in.weight \(convIn) / codebook \(codebook)")
+        func tooMany(_ field: String, _ limit: Int) -> TokenizerError {
+            .outOfRange(LimitViolation(field: field, value: "more than \(limit)", allowed: "at most \(limit)"))
         }
+        let convIn = try need("encoder.conv_in.weight", rank: 4)           // (ch, 3, 3, 3)
+        let codebook = try need("quantize.embedding.weight", rank: 2)      // (V, Cvae)
         let ch = convIn[0]
+        guard (1...ConfigLimits.maxVQVAEChannels).contains(ch) else {
+            throw TokenizerError.outOfRange(LimitViolation(
+                field: "ch (encoder.conv_in.weight dim 0)", value: String(ch),
+                allowed: "an integer in 1…\(ConfigLimits.maxVQVAEChannels)"))
+        }
         var mult: [Int] = []
-        while let w = shape("encoder.down.\(mult.count).block.0.conv1.weight") { mult.append(w[0] / ch) }
+        while let w = shape("encoder.down.\(mult.count).block.0.conv1.weight") {
+            guard mult.count < ConfigLimits.maxLevels else { throw tooMany("levels (encoder.down.N)", ConfigLimits.maxLevels) }
+            guard w.count == 4, w[0] > 0, w[0] % ch == 0 else {
+                throw TokenizerError.cannotInfer(key: "encoder.down.\(mult.count).block.0.conv1.weight")
+            }
+            mult.append(w[0] / ch)
+        }
         if mult.isEmpty { throw TokenizerError.cannotInfer(key: "encoder.down.0.block.0.conv1.weight") }
         var blocks = 0
-        while shape("encoder.down.0.block.\(blocks).conv1.weight") != nil { blocks += 1 }
+        while shape("encoder.down.0.block.\(blocks).conv1.weight") != nil {
+            guard blocks < ConfigLimits.maxResBlocks else { throw tooMany("num_res_blocks", ConfigLimits.maxResBlocks) }
+            blocks += 1
+        }
         var phis = 0
-        while shape("quantize.quant_resi.qresi_ls.\(phis).weight") != nil { phis += 1 }
+        while shape("quantize.quant_resi.qresi_ls.\(phis).weight") != nil {
+            guard phis < ConfigLimits.maxPhi else { throw tooMany("phi_count", ConfigLimits.maxPhi) }
+            phis += 1
+        }
         if phis == 0 { throw TokenizerError.cannotInfer(key: "quantize.quant_resi.qresi_ls.0.weight") }
         let official = VQVAEConfig.official256
         let patchSizes = official.patchSizes

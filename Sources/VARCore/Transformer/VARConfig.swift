@@ -58,18 +58,28 @@ public struct VARConfig: Codable, Sendable, Equatable {
         sampling = try c.decodeIfPresent(SamplingDefaults.self, forKey: .sampling)
     }
 
-    /// Reads a model JSON (docs/design.md) and validates it.
+    /// Largest model JSON read (bytes); real ones are about 1 KB, with class names a few tens of KB.
+    public static let maxJSONBytes = 16 << 20
+
+    /// Reads a model JSON (docs/design.md) and validates it (`ConfigLimits.check`). Only a regular file is
+    /// opened (a FIFO or device is refused without blocking) and at most `maxJSONBytes` are read.
     public static func load(json path: String) throws -> VARConfig {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw VARConfigError.unreadable(path: path, reason: "\(error)")
+        let bytes: [UInt8]
+        do { bytes = try InputFile.readAll(path, limit: maxJSONBytes) } catch let f as InputFile.Failure {
+            throw VARConfigError.unreadable(path: path, reason: f.reason)
         }
         let config: VARConfig
-        do { config = try JSONDecoder().decode(VARConfig.self, from: data) } catch {
-            throw VARConfigError.unreadable(path: path, reason: "\(error)")
+        do { config = try JSONDecoder().decode(VARConfig.self, from: Data(bytes)) } catch {
+            let kind = FileKind.describe(bytes)
+            if let kind, kind != "a JSON document", kind != "a text file" {
+                throw VARConfigError.unreadable(path: path, reason: "is \(kind), not a model JSON")
+            }
+            throw VARConfigError.unreadable(path: path, reason: DisplayText.escaped(JSONErrorText.describe(error), limit: 400))
         }
-        if config.kind != "var" { throw VARConfigError.invalid("\(path): kind is \"\(config.kind)\", expected \"var\"") }
-        try config.validate()
+        if config.kind != "var" {
+            throw VARConfigError.invalid("\(DisplayText.escaped(path)): kind is \"\(DisplayText.escaped(config.kind))\", expected \"var\"")
+        }
+        do { try config.validate() } catch VARConfigError.outOfRange(let v) { throw VARConfigError.outOfRange(v.from(path)) }
         return config
     }
 
@@ -78,7 +88,10 @@ public struct VARConfig: Codable, Sendable, Equatable {
     /// Head dimension C / H.
     public var headDim: Int { width / heads }
     /// FFN hidden width.
-    public var mlpHidden: Int { Int((Double(width) * mlpRatio).rounded()) }
+    public var mlpHidden: Int {
+        let h = (Double(width) * mlpRatio).rounded()
+        return h.isFinite && abs(h) < 0x1p62 ? Int(h) : 0   // a configuration that fails `validate()` otherwise
+    }
     /// Number of scales S.
     public var scaleCount: Int { patchSizes.count }
     /// Total token count L = Σ pn².
@@ -96,18 +109,10 @@ public struct VARConfig: Codable, Sendable, Equatable {
         return out
     }
 
-    /// Throws when the numbers cannot describe a working model.
+    /// Throws `VARConfigError.outOfRange` when the numbers cannot describe a working model of bounded size
+    /// (`ConfigLimits.check`: every dimension, the schedule, the sampling defaults).
     public func validate() throws {
-        guard depth > 0, width > 0, heads > 0, width % heads == 0 else {
-            throw VARConfigError.invalid("width \(width) must be a positive multiple of heads \(heads) (depth \(depth))")
-        }
-        guard numClasses > 0, vocabSize > 0, zChannels > 0 else {
-            throw VARConfigError.invalid("num_classes, vocab_size and z_channels must be positive")
-        }
-        guard !patchSizes.isEmpty, patchSizes.allSatisfy({ $0 > 0 }), patchSizes[0] == 1 else {
-            throw VARConfigError.invalid("patch_sizes \(patchSizes) must start with 1 and be positive")
-        }
-        guard mlpRatio > 0 else { throw VARConfigError.invalid("mlp_ratio must be positive") }
+        do { try ConfigLimits.check(self) } catch let v as LimitViolation { throw VARConfigError.outOfRange(v) }
     }
 
     // MARK: presets
@@ -136,13 +141,21 @@ public struct VARConfig: Codable, Sendable, Equatable {
         var blockIDs = Set<Int>()
         for n in names where n.hasPrefix("blocks.") {
             let rest = n.dropFirst("blocks.".count)
-            if let dot = rest.firstIndex(of: "."), let i = Int(rest[rest.startIndex..<dot]) { blockIDs.insert(i) }
+            if let dot = rest.firstIndex(of: "."), let i = Int(rest[rest.startIndex..<dot]), i >= 0 { blockIDs.insert(i) }
         }
         let depth = blockIDs.count
         guard depth > 0, blockIDs.max() == depth - 1 else {
             throw VARConfigError.cannotInfer("no contiguous blocks.N.* tensors found")
         }
+        guard depth <= ConfigLimits.maxDepth else {
+            throw VARConfigError.outOfRange(LimitViolation(field: "depth (blocks.N.* in the file)", value: String(depth),
+                                                           allowed: "an integer in 1…\(ConfigLimits.maxDepth)"))
+        }
         let width = try need("pos_start", rank: 3)[2]
+        guard (1...ConfigLimits.maxWidth).contains(width) else {   // before any arithmetic on it
+            throw VARConfigError.outOfRange(LimitViolation(field: "width (pos_start dim 2)", value: String(width),
+                                                           allowed: "an integer in 1…\(ConfigLimits.maxWidth)"))
+        }
         let heads = try need("blocks.0.attn.scale_mul_1H11", rank: 4)[1]
         let classes = try need("class_emb.weight", rank: 2)[0] - 1
         let vocab = try need("head.weight", rank: 2)[0]
@@ -154,6 +167,7 @@ public struct VARConfig: Codable, Sendable, Equatable {
                                              + "put a JSON config (docs/design.md) beside the checkpoint")
         }
         let hidden = shapeOf("blocks.0.ffn.fc1.weight")?.first ?? 4 * width
+        // A zero width gives a non-finite ratio, which `validate()` refuses below.
         self.init(depth: depth, width: width, heads: heads, numClasses: classes, vocabSize: vocab,
                   zChannels: cvae, patchSizes: VARConfig.officialPatchSizes,
                   mlpRatio: Double(hidden) / Double(width))
@@ -201,10 +215,15 @@ public enum VARConfigError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case invalid(String)
     case cannotInfer(String)
+    /// A value outside the range `ConfigLimits` accepts (from the JSON, or inferred from the checkpoint).
+    case outOfRange(LimitViolation)
 
     public var description: String {
         switch self {
-        case let .unreadable(path, reason): return "cannot read VAR config \(path): \(reason)"
+        case let .unreadable(path, reason): return "cannot read VAR config \(DisplayText.escaped(path)): \(reason)"
+        case let .outOfRange(v):
+            return "invalid VAR config: \(v)\nHINT: the limits are listed in docs/security.md; check the model JSON "
+                + "(docs/design.md) or the checkpoint it describes."
         case let .invalid(m): return "invalid VAR config: \(m)"
         case let .cannotInfer(m):
             return "cannot infer the VAR configuration from the checkpoint: \(m). HINT: write a JSON config (docs/design.md)"

@@ -1,12 +1,5 @@
 import Foundation
 
-/// A source of weights by official checkpoint key and expected shape (docs/design.md: `WeightScope`
-/// satisfies it as `{ scope($0, $1) }`). It records problems itself and never throws.
-public typealias WeightSource = (_ key: String, _ shape: [Int]) -> Tensor
-/// Float32 weights in place by key and expected shape, or nil to read a copy from the `WeightSource`
-/// (`WeightScope.inPlace`).
-public typealias InPlaceSource = (_ key: String, _ shape: [Int]) -> MappedFloats?
-
 /// Weights of one AdaLN self-attention block (spec §2.2, §5.2).
 struct VARBlockWeights {
     let qkv: LinearWeight    // (3C, C) mat_qkv.weight
@@ -21,18 +14,22 @@ struct VARBlockWeights {
     let ada: LinearWeight    // (6C, C) ada_lin.1.weight: γ1, γ2, s1, s2, β1, β2
     let adaBias: Tensor      // (6C)
 
-    init(config c: VARConfig, block i: Int, matrix: (String, [Int]) -> LinearWeight, weights w: WeightSource) {
-        let C = c.width, H = c.heads, p = "blocks.\(i)."
-        qkv = matrix(p + "attn.mat_qkv.weight", [3 * C, C])
-        let qb = w(p + "attn.q_bias", [C]), vb = w(p + "attn.v_bias", [C])
-        qkvBias = Tensor(shape: [3 * C], data: qb.data + [Float](repeating: 0, count: C) + vb.data)
-        let sm = w(p + "attn.scale_mul_1H11", [1, H, 1, 1])
+    /// Block `i` from its scope `blocks.i` (spec §2.2). `matrix` reads a linear layer's weight matrix.
+    init(config c: VARConfig, block w: some WeightSource, matrix: (any WeightSource, String, [Int]) -> LinearWeight) {
+        let C = c.width, H = c.heads
+        let attn = w.scope("attn"), ffn = w.scope("ffn"), ada = w.scope("ada_lin").scope(1)
+        qkv = matrix(attn, "mat_qkv.weight", [3 * C, C])
+        let qb = attn("q_bias", [C]), vb = attn("v_bias", [C])
+        // A placeholder (problem recorded, model refused later) must not be indexed by the expected size.
+        qkvBias = qb.count == C && vb.count == C
+            ? Tensor(shape: [3 * C], data: qb.data + [Float](repeating: 0, count: C) + vb.data) : .placeholder(rank: 1)
+        let sm = attn("scale_mul_1H11", [1, H, 1, 1])
         let maxLog = Float(log(100.0))
         scaleMul = sm.data.map { expf(min($0, maxLog)) }
-        proj = matrix(p + "attn.proj.weight", [C, C]); projBias = w(p + "attn.proj.bias", [C])
-        fc1 = matrix(p + "ffn.fc1.weight", [c.mlpHidden, C]); fc1Bias = w(p + "ffn.fc1.bias", [c.mlpHidden])
-        fc2 = matrix(p + "ffn.fc2.weight", [C, c.mlpHidden]); fc2Bias = w(p + "ffn.fc2.bias", [C])
-        ada = matrix(p + "ada_lin.1.weight", [6 * C, C]); adaBias = w(p + "ada_lin.1.bias", [6 * C])
+        proj = matrix(attn, "proj.weight", [C, C]); projBias = attn("proj.bias", [C])
+        fc1 = matrix(ffn, "fc1.weight", [c.mlpHidden, C]); fc1Bias = ffn("fc1.bias", [c.mlpHidden])
+        fc2 = matrix(ffn, "fc2.weight", [C, c.mlpHidden]); fc2Bias = ffn("fc2.bias", [C])
+        self.ada = matrix(ada, "weight", [6 * C, C]); adaBias = ada("bias", [6 * C])
     }
 }
 
@@ -58,33 +55,43 @@ public final class VARModel {
     /// them optional to the reader with `VARModel.optionalKeys(for:)`. The linear layers' weight matrices
     /// (blocks' qkv, proj, fc1, fc2, ada and the head's) are stored with `precision.effective`; embeddings,
     /// biases and norms stay float32. Float32 matrices come from `inPlace` when it has them (no copy).
-    public init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: InPlaceSource? = nil,
-                weights w: WeightSource) {
+    public init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: Bool = false,
+                weights w: some WeightSource) {
         self.config = config
         weightPrecision = precision.effective
-        func matrix(_ key: String, _ shape: [Int]) -> LinearWeight {
-            if precision.effective == .float32, let m = inPlace?(key, shape) { return LinearWeight(mapped: m, shape: shape) }
-            return LinearWeight(w(key, shape), precision: precision)
+        func matrix(_ scope: any WeightSource, _ name: String, _ shape: [Int]) -> LinearWeight {
+            if inPlace, precision.effective == .float32, let m = scope.inPlace(name, shape) {
+                return LinearWeight(mapped: m, shape: shape)
+            }
+            return LinearWeight(scope(name, shape), precision: precision)
         }
         let C = config.width, L = config.tokenCount
-        posStart = w("pos_start", [1, 1, C]).reshaped([C])
+        let start = w("pos_start", [1, 1, C])
+        posStart = start.count == C ? start.reshaped([C]) : .placeholder(rank: 1)
         let pos = w("pos_1LC", [1, L, C])
-        let lvl = w("lvl_embed.weight", [config.scaleCount, C])
-        var lp = [Float](repeating: 0, count: L * C)
+        let lvl = w.scope("lvl_embed")("weight", [config.scaleCount, C])
+        // lvl_embed[scale(p)] + pos_1LC[p], only from tensors the file supplied (never sized by the config alone).
         if pos.count == L * C && lvl.count == config.scaleCount * C {
+            var lp = [Float](repeating: 0, count: L * C)
             for (p, si) in config.scaleOfPosition.enumerated() {
                 for i in 0..<C { lp[p * C + i] = lvl.data[si * C + i] + pos.data[p * C + i] }
             }
+            lvlPos = Tensor(shape: [L, C], data: lp)
+        } else {
+            lvlPos = .placeholder(rank: 2)
         }
-        lvlPos = Tensor(shape: [L, C], data: lp)
-        wordEmbed = w("word_embed.weight", [C, config.zChannels])
-        wordEmbedBias = w("word_embed.bias", [C])
-        classEmb = w("class_emb.weight", [config.numClasses + 1, C])
-        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: $0, matrix: matrix, weights: w) }
-        headAda = matrix("head_nm.ada_lin.1.weight", [2 * C, C])
-        headAdaBias = w("head_nm.ada_lin.1.bias", [2 * C])
-        head = matrix("head.weight", [config.vocabSize, C])
-        headBias = w("head.bias", [config.vocabSize])
+        let word = w.scope("word_embed")
+        wordEmbed = word("weight", [C, config.zChannels])
+        wordEmbedBias = word("bias", [C])
+        classEmb = w.scope("class_emb")("weight", [config.numClasses + 1, C])
+        let blockScope = w.scope("blocks")
+        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: blockScope.scope($0), matrix: matrix) }
+        let headAdaScope = w.scope("head_nm").scope("ada_lin").scope(1)
+        headAda = matrix(headAdaScope, "weight", [2 * C, C])
+        headAdaBias = headAdaScope("bias", [2 * C])
+        let headScope = w.scope("head")
+        head = matrix(headScope, "weight", [config.vocabSize, C])
+        headBias = headScope("bias", [config.vocabSize])
     }
 
     /// Buffer keys an official file holds but the model recomputes (spec §2.3).
@@ -146,22 +153,9 @@ public final class VARModel {
 
 extension VARModel {
     /// A model with deterministic pseudo-random weights (tests and speed benchmarks; the arithmetic does
-    /// not depend on the values). Scales are chosen so that logits are spread enough to sample varied tokens.
+    /// not depend on the values): `RandomWeights` with the `.transformer` profile, whose scales spread the
+    /// logits enough to sample varied tokens.
     public convenience init(config: VARConfig, randomSeed: UInt64, precision: WeightPrecision = .float32) {
-        var rng = MT19937(seed: randomSeed)
-        self.init(config: config, precision: precision) { key, shape in VARModel.randomWeight(key: key, shape: shape, rng: &rng) }
-    }
-
-    /// One pseudo-random weight of `VARModel(config:randomSeed:)`, drawn from `rng` in request order.
-    static func randomWeight(key: String, shape: [Int], rng: inout MT19937) -> Tensor {
-        let n = shape.reduce(1, *)
-        if key.hasSuffix("scale_mul_1H11") {
-            return Tensor(shape: shape, data: (0..<n).map { _ in Float(log(4.0)) + 0.5 * (Float(rng.nextDouble()) - 0.5) })
-        }
-        var amp: Float = 0.02
-        if key.hasSuffix(".weight"), shape.count == 2 { amp = 1 / Float(shape[1]).squareRoot() }
-        if key == "head.weight" { amp *= 4 }
-        if key.hasSuffix("class_emb.weight") || key.hasPrefix("pos_") || key.hasPrefix("lvl_embed") { amp = 0.5 }
-        return Tensor(shape: shape, data: (0..<n).map { _ in amp * (2 * Float(rng.nextDouble()) - 1) })
+        self.init(config: config, precision: precision, weights: RandomWeights(seed: randomSeed, profile: .transformer))
     }
 }
