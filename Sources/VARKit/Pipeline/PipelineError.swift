@@ -9,6 +9,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case incompatiblePair(reason: String)
     /// One file is both drafter and refiner (loaded once) but two precisions were asked for.
     case conflictingPrecisions(path: String, drafter: WeightPrecision, refiner: WeightPrecision)
+    /// A generation request whose seed count differs from its label count.
+    case seedCount(labels: Int, seeds: Int)
     /// No VQVAE was given and the model's JSON names none.
     case noTokenizer(model: String)
     /// A memory budget that does not fit one image.
@@ -25,6 +27,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
         case let .conflictingPrecisions(path, d, r):
             return "the drafter and the refiner are one file (\(path)), loaded once; give one precision, not "
                 + "\(d.rawValue),\(r.rawValue)"
+        case let .seedCount(labels, seeds):
+            return "got \(seeds) seeds for \(labels) labels; expected one seed per label"
         case let .noTokenizer(model):
             return "no VQVAE given and the configuration of '\(model)' names none"
         case let .budgetTooSmall(budget, needed, phase):
