@@ -13,8 +13,6 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case seedCount(labels: Int, seeds: Int)
     /// No VQVAE was given and the model's JSON names none.
     case noTokenizer(model: String)
-    /// A memory budget that does not fit one image.
-    case budgetTooSmall(budget: Int, needed: Int, phase: String)
 
     public var description: String {
         switch self {
@@ -31,9 +29,6 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             return "got \(seeds) seeds for \(labels) labels; expected one seed per label"
         case let .noTokenizer(model):
             return "no VQVAE given and the configuration of '\(model)' names none"
-        case let .budgetTooSmall(budget, needed, phase):
-            return "a memory budget of \(budget) bytes is too small for one image: it needs a predicted peak of "
-                + "\(needed) bytes (\(phase))"
         }
     }
 }
