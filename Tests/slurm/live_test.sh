@@ -153,7 +153,7 @@ cat submit.txt
 read -r ARRAY FINISH < <(sed -n 's/^sample array \([0-9]*\) .*finish job \([0-9]*\) .*/\1 \2/p' submit.txt)
 [ -n "${ARRAY:-}" ] && [ -n "${FINISH:-}" ] || fail "submit.sh printed no job IDs"
 
-# Requeue task 1 once it has written some images but not all (its pairs are those with k % 4 == 1).
+# Requeue task 1 once it has written its first batch (8 images) but not all (its pairs are those with k % 4 == 1).
 shard1() { find "$T/work/slurm-out" -maxdepth 1 -name '*.png' 2>/dev/null | awk -F'[_.]' '$(NF-1) % 4 == 1' | wc -l; }
 TRACE="$T/trace.txt"
 last=""
@@ -162,13 +162,19 @@ snapshot() {
     now=$(timeout 5 squeue -h -o '%i %t %r' 2>/dev/null | sort | tr '\n' ';')
     [ "$now" != "$last" ] && { echo "[$(($(date +%s) - STARTED))s] squeue: ${now:-(empty)}" | tee -a "$TRACE"; last=$now; }
 }
+# `scontrol show job`, one line per job with the fields that tell the story.
+show_job() {
+    timeout 10 scontrol -o show job "$1" 2>&1 | awk '{ line = "   ";
+        for (i = 1; i <= NF; i++) if ($i ~ /^(JobId|ArrayTaskId|JobName|JobState|Reason|Dependency|Restarts|ExitCode|SubmitTime|StartTime|EndTime)=/) line = line " " $i;
+        print line }' | tee -a "$TRACE"
+}
 requeued=""
 deadline=$(($(date +%s) + 150))
 while :; do
     snapshot
     [ "$(date +%s)" -gt "$deadline" ] && fail "task 1 never got to the middle of its shard"
     n=$(shard1)
-    if [ "$n" -ge 16 ] && [ "$n" -lt "$PER_TASK" ]; then
+    if [ "$n" -ge 8 ] && [ "$n" -lt "$PER_TASK" ]; then
         timeout 10 scontrol requeue "${ARRAY}_1" || fail "scontrol requeue ${ARRAY}_1 failed"
         requeued=$n
         log "requeued task ${ARRAY}_1 while running, with $n of its $PER_TASK images written" | tee -a "$TRACE"
@@ -177,7 +183,7 @@ while :; do
     [ "$n" -ge "$PER_TASK" ] && fail "task 1 finished before it could be requeued (make the shard larger)"
     sleep 0.2
 done
-timeout 10 scontrol show job "${ARRAY}_1" | sed 's/^/    /' | tee -a "$TRACE"
+show_job "${ARRAY}_1"
 echo "var-gen sample --status while the array runs (exit 3 = incomplete):"
 # shellcheck disable=SC2086
 timeout 60 var-gen sample --status "$T/work/slurm-out" --shard "auto/$SHARDS" $FLAGS > status.txt 2>&1
@@ -193,7 +199,7 @@ while [ -n "$(timeout 5 squeue -h 2>/dev/null)" ]; do
 done
 snapshot
 echo "scontrol show job (array $ARRAY and finish job $FINISH, after the run):" | tee -a "$TRACE"
-for j in "$ARRAY" "$FINISH"; do timeout 10 scontrol show job "$j" 2>&1 | sed 's/^/    /' | tee -a "$TRACE"; done
+for j in "$ARRAY" "$FINISH"; do show_job "$j"; done
 for j in "$ARRAY" "$FINISH"; do
     timeout 10 scontrol show job "$j" | grep -q 'JobState=COMPLETED' || fail "job $j did not complete"
 done
