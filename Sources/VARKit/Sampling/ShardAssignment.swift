@@ -230,6 +230,7 @@ public enum ShardAssignmentError: Error, Equatable, CustomStringConvertible {
     /// `JOB_COMPLETION_INDEX` without `auto/N`.
     case countRequired(variable: String)
 
+    /// One line for the user: the flag, the variables involved and what to do.
     public var description: String {
         switch self {
         case .noScheduler(let names):
