@@ -1,9 +1,10 @@
 import Foundation
 import VARKit
 
-/// Exit codes: 0 success, 1 a failure while working, 2 a usage or validation error (nothing was done).
+/// Exit codes: 0 success, 1 a failure while working, 2 a usage or validation error (nothing was done),
+/// 3 `sample --status` found the run incomplete.
 enum ExitCode: Int32 {
-    case success = 0, failure = 1, usage = 2
+    case success = 0, failure = 1, usage = 2, incomplete = 3
 }
 
 /// Where the CLI writes: results to `out` (stdout), progress and messages to `err` (stderr).
@@ -119,6 +120,9 @@ enum CLI {
         do {
             try command.run(context)
             return ExitCode.success.rawValue
+        } catch let e as IncompleteRun {
+            console.err("var-gen \(type.name): \(e)\n")
+            return ExitCode.incomplete.rawValue
         } catch {
             console.err("var-gen \(type.name): error: \(error)\n")
             return ExitCode.failure.rawValue

@@ -10,13 +10,18 @@ import VARKit
 struct SampleCommand: Command {
     static let name = "sample"
     static let summary = "Sample N images per class into DIR/{class}_{k}.png (resumable, shardable)."
-    static let usage = "--output DIR [--per-class N] [--classes all|0-9|list] [--shard i/n] [options]"
+    static let usage = "--output DIR [--per-class N] [--classes all|0-9|list] [--shard i/n|auto|auto/n] [options]\n"
+        + "       var-gen sample --status DIR [the same --per-class, --classes, --shard …/n and model flags]"
     static let options: [OptionSpec] = ModelOptions.specs
         + SamplingOptions.specs(seedHelp: "Base seed; image k of class c uses (seed + c·1000003 + k) mod 2³².") + [
         .value("output", "DIR", "Directory for the PNGs (created if missing)."),
         .value("per-class", "N", "Images per class.", default: "50"),
         .value("classes", "LIST", "Classes: 'all', a range a-b, ids or names, comma-separated.", default: "all"),
-        .value("shard", "i/n", "Only every n-th (class, k) pair, starting at pair i (0 ≤ i < n)."),
+        .value("shard", "i/n", "Only every n-th (class, k) pair, starting at pair i (0 ≤ i < n); 'auto' takes i and n from a "
+               + "Slurm array or srun task, 'auto/n' takes i from SLURM_ARRAY_TASK_ID, SLURM_PROCID or JOB_COMPLETION_INDEX "
+               + "(docs/sampling.md)."),
+        .value("status", "DIR", "Generate nothing: report the images present per shard and overall and list the missing "
+               + "ones (exit 0 when complete, 3 when not)."),
         .value("batch", "N", "Images generated together.", default: "8"),
     ] + RuntimeOptions.specs
 
@@ -47,6 +52,9 @@ struct SampleCommand: Command {
     var perClass: Int
     var classText: String
     var shard = 0, shardCount = 1
+    var shardRequest = ShardAssignment.Request.fixed(index: 0, count: 1)
+    var shardOrigin: String?
+    var statusOnly = false
     var batch: Int
 
     var pipeline: PipelineConfiguration!
@@ -58,7 +66,11 @@ struct SampleCommand: Command {
         models = try ModelOptions(p)
         sampling = try SamplingOptions(p)
         runtime = try RuntimeOptions(p)
-        guard let out = p.string("output") else { throw UsageError("--output DIR is required") }
+        if let dir = p.string("status"), let out = p.string("output"), dir != out {
+            throw UsageError("--status '\(dir)' and --output '\(out)' name different directories; give one of them")
+        }
+        statusOnly = p.has("status")
+        guard let out = p.string("status") ?? p.string("output") else { throw UsageError("--output DIR is required") }
         output = out
         perClass = try p.int("per-class") ?? 50
         guard perClass > 0 else { throw UsageError.invalid("per-class", String(perClass), expected: "a count ≥ 1") }
@@ -66,11 +78,10 @@ struct SampleCommand: Command {
         batch = try p.int("batch") ?? 8
         guard batch > 0 else { throw UsageError.invalid("batch", String(batch), expected: "a batch size ≥ 1") }
         if let s = p.string("shard") {
-            let parts = s.split(separator: "/")
-            guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (0..<n).contains(i) else {
-                throw UsageError.invalid("shard", s, expected: "i/n with n ≥ 1 and 0 ≤ i < n, e.g. 0/4")
+            guard let request = ShardAssignment.Request(parsing: s) else {
+                throw UsageError.invalid("shard", s, expected: "i/n with n ≥ 1 and 0 ≤ i < n (e.g. 0/4), auto, or auto/n")
             }
-            shard = i; shardCount = n
+            shardRequest = request
         }
     }
 
@@ -80,6 +91,21 @@ struct SampleCommand: Command {
         pipeline.sampling = settings
         pipeline.threads = runtime.threads
         classes = try ClassList.parse(classText, flag: "classes", config: pipeline.primary.config)
+        if statusOnly {
+            shardCount = try SampleStatus.shardCount(shardRequest, environment: context.environment)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue else {
+                throw UsageError("--status: directory '\(output)' does not exist")
+            }
+            return
+        }
+        do {
+            let assignment = try ShardAssignment.resolve(shardRequest, environment: context.environment)
+            (shard, shardCount) = (assignment.index, assignment.count)
+            if case .fromEnvironment = shardRequest { shardOrigin = assignment.description }
+        } catch {
+            throw UsageError("\(error)")
+        }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDir) {
             guard isDir.boolValue else { throw UsageError("--output: '\(output)' exists and is not a directory") }
@@ -91,11 +117,13 @@ struct SampleCommand: Command {
 
     func run(_ context: CLIContext) throws {
         let console = context.console
+        if statusOnly { return try SampleStatus.run(self, console: console) }
         runtime.apply(console, weightsOf: models)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let all = Self.pairs(classes: classes, perClass: perClass, shard: shard, of: shardCount)
         let pending = all.filter { !PNG.isValidFile(output + "/" + Self.fileName(classID: $0.classID, index: $0.index)) }
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
+        if let shardOrigin { progress.message("shard \(shardOrigin)") }
         progress.message("\(all.count) images in this shard, \(all.count - pending.count) already present, \(pending.count) to generate")
         guard !pending.isEmpty else { return }
         let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
@@ -111,9 +139,7 @@ struct SampleCommand: Command {
             let images = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings).images
             for (pair, (image, seed)) in zip(chunk, zip(images, seeds)) {
                 let path = output + "/" + Self.fileName(classID: pair.classID, index: pair.index)
-                let meta = "class=\(pair.classID) seed=\(seed) \(describe(settings)) model=\(pipeline.modelDescription)"
-                    + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "") + " version=\(CLI.version)"
-                try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: meta)], to: path)
+                try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: metadata(classID: pair.classID, seed: seed))], to: path)
             }
             done += chunk.count
             let elapsed = Date().timeIntervalSince(start)
@@ -125,6 +151,14 @@ struct SampleCommand: Command {
         progress.finish()
         console.out(output + "\n")
         if runtime.memoryStats { console.err(renderMemoryReport(engine.accountant.report)) }
+    }
+}
+
+extension SampleCommand {
+    /// The `var-gen` text chunk of image (c, seed): the settings that regenerate it.
+    func metadata(classID c: Int, seed: UInt64) -> String {
+        "class=\(c) seed=\(seed) \(describe(settings)) model=\(pipeline.modelDescription)"
+            + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "") + " version=\(CLI.version)"
     }
 }
 
