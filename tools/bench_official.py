@@ -20,8 +20,10 @@ and calls the checkout's own inference functions unchanged:
 What is changed around the official code (setup only, nothing inside a timed call):
   * `VAR.init_weights` is skipped while building (the checkpoint overwrites every weight; d30's random init
     alone takes minutes);
-  * checkpoints are read with `torch.load(..., mmap=True)` and copied into the parameters as the official
-    demo does (`load_state_dict(strict=True)`), then the mapping is dropped;
+  * checkpoints are read with `torch.load(map_location="cpu")` as in the official demo, and handed to
+    `load_state_dict(strict=True, assign=True)`: the loaded tensors become the parameters instead of being
+    copied into freshly allocated ones, so the process never holds two copies of d30's 8 GB (peak RSS then
+    measures inference, as var-gen's does);
   * `vae.fhat_to_img` is wrapped by a timer (the same call, timed), and for --save-tokens a forward pre-hook
     on the VQVAE codebook embedding records the token indices each scale looks up (the default path,
     more_smooth off, embeds exactly the sampled indices).
@@ -75,7 +77,7 @@ def depth_of(state_dict):
 def load(path):
     if not os.path.isfile(path):
         sys.exit(f"{path}: no such file")
-    return torch.load(path, map_location="cpu", mmap=True, weights_only=True)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def import_official(src, want_code):
@@ -125,10 +127,10 @@ def main():
             V=4096, Cvae=32, ch=160, share_quant_resi=4, device="cpu", patch_nums=PATCH_NUMS,
             num_classes=1000, depth=D, shared_aln=False)
         refiner = None
-    vae.load_state_dict(sd_vae, strict=True)
-    var.load_state_dict(sd_var, strict=True)
+    vae.load_state_dict(sd_vae, strict=True, assign=True)
+    var.load_state_dict(sd_var, strict=True, assign=True)
     if code:
-        refiner.load_state_dict(sd_ref, strict=True)
+        refiner.load_state_dict(sd_ref, strict=True, assign=True)
     del sd_vae, sd_var, sd_ref
     gc.collect()
     for m in (vae, var, refiner):
