@@ -16,12 +16,13 @@
 #   --d30 FILE            official-shape VAR-d30 checkpoint (configurations d30, code8, code6)
 #   --configs LIST        comma list of d16b1, d16b8, d30, code8, code6
 #   --reference           also run tools/bench_pytorch.py (the project's PyTorch reference) for d16b1
+#   --var-gen-first       var-gen runs first in odd rounds (default: the official code first in odd rounds)
 #
 # Make the checkpoints with tools/make_official_random.py; build var-gen with `swift build -c release` first.
 # VARGEN=path times another var-gen build.
 set -euo pipefail
-usage="usage: tools/side_by_side.sh [--official DIR [--official-code DIR] [--d30 FILE] [--configs LIST] [--reference]] VAE.pth VAR_D16.pth [ROUNDS] [THREADS]"
-official="" official_code="" d30="" configs="" reference=0
+usage="usage: tools/side_by_side.sh [--official DIR [--official-code DIR] [--d30 FILE] [--configs LIST] [--reference] [--var-gen-first]] VAE.pth VAR_D16.pth [ROUNDS] [THREADS]"
+official="" official_code="" d30="" configs="" reference=0 vgfirst=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --official) official=${2:?$usage}; shift 2 ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
         --d30) d30=${2:?$usage}; shift 2 ;;
         --configs) configs=${2:?$usage}; shift 2 ;;
         --reference) reference=1; shift ;;
+        --var-gen-first) vgfirst=1; shift ;;
         --help|-h) echo "$usage"; exit 0 ;;
         --*) echo "unknown option $1; $usage" >&2; exit 2 ;;
         *) break ;;
@@ -105,7 +107,7 @@ run_config() {
 }
 IFS=, read -r -a list <<< "$configs"
 for r in $(seq 1 "$rounds"); do
-    if [ $((r % 2)) -eq 1 ]; then order=(official var-gen); else order=(var-gen official); fi
+    if [ $(((r % 2) ^ vgfirst)) -eq 1 ]; then order=(official var-gen); else order=(var-gen official); fi
     for c in "${list[@]}"; do
         echo "### round $r: $c"
         for who in "${order[@]}"; do run_config "$c" "$who"; done
