@@ -1,4 +1,5 @@
 import CKernels
+import Glibc
 
 /// SHA-256 (FIPS 180-4), incremental: the content hash that identifies model files in PNG metadata, so a
 /// renamed checkpoint is still recognised. Whole blocks go to a C kernel chosen at run time: the x86 SHA
@@ -86,20 +87,26 @@ public struct SHA256: Sendable {
         return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 
-    /// The hex digest of a whole file, read through a memory map in 16 MiB steps. Throws
-    /// `RuntimeError.io` naming the file when it cannot be opened or is not a regular file.
+    /// The hex digest of a whole file, read in 8 MiB pieces (reading costs fewer page faults than a memory
+    /// map). Throws `RuntimeError.io` naming the file when it cannot be opened, is not a regular file, or
+    /// fails to read.
     public static func hashFile(_ path: String, kernel: Kernel = .best) throws -> String {
-        let file: MappedFile
-        do { file = try MappedFile(path: path) } catch {
-            throw RuntimeError.io(path: path, operation: "hash", message: "\(error)")
-        }
+        func fail(_ message: String) -> RuntimeError { .io(path: path, operation: "hash", message: message) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail(FileIO.errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw fail(FileIO.errnoText()) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
         var h = SHA256(kernel: kernel)
-        let step = 16 << 20
-        var at = 0
-        while at < file.bytes.count {
-            let n = min(step, file.bytes.count - at)
-            h.update(UnsafeRawBufferPointer(rebasing: file.bytes[at..<(at + n)]))
-            at += n
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw fail(FileIO.errnoText()) }
+            if n == 0 { break }
+            h.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
         return hex(h.finalize())
     }
