@@ -71,5 +71,10 @@ import VARKit
         #expect(throws: PipelineError.self) {
             try CoDePlan(drafter: drafter, refiner: refiner, draftSteps: drafter.config.scaleCount)
         }
+        var unnamed = drafter.config
+        unnamed.vqvae = nil        // a model JSON that names no VQVAE, and none given
+        #expect(throws: PipelineError.self) {
+            try PipelineConfiguration(models: .plain(ModelSource(path: "m.pth", config: unnamed)))
+        }
     }
 }

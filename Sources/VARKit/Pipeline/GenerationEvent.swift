@@ -9,9 +9,8 @@ public struct GenerationRequest: Sendable {
     /// Sampling settings; nil (default) uses the pipeline configuration's. Its `seed` is not used: `seeds` is.
     public var sampling: SamplingConfig?
 
-    /// Images with explicit seeds (one per label).
+    /// Images with explicit seeds (one per label; `generate` refuses other counts).
     public init(labels: [Int], seeds: [UInt64], batchSize: Int = 8, sampling: SamplingConfig? = nil) {
-        precondition(labels.count == seeds.count, "GenerationRequest: one seed per label")
         self.labels = labels; self.seeds = seeds; self.batchSize = max(1, batchSize); self.sampling = sampling
     }
 

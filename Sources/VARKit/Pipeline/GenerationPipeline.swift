@@ -145,6 +145,7 @@ public final class GenerationPipeline {
 
     private func stream(_ request: GenerationRequest, _ onEvent: @escaping (GenerationEvent) throws -> Bool) throws {
         let n = request.labels.count, b = request.batchSize
+        guard request.seeds.count == n else { throw PipelineError.seedCount(labels: n, seeds: request.seeds.count) }
         let count = (n + b - 1) / b
         for (bi, lo) in stride(from: 0, to: n, by: b).enumerated() {
             let hi = min(n, lo + b)

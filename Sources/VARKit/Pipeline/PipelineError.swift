@@ -9,10 +9,10 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case incompatiblePair(reason: String)
     /// One file is both drafter and refiner (loaded once) but two precisions were asked for.
     case conflictingPrecisions(path: String, drafter: WeightPrecision, refiner: WeightPrecision)
+    /// A generation request whose seed count differs from its label count.
+    case seedCount(labels: Int, seeds: Int)
     /// No VQVAE was given and the model's JSON names none.
     case noTokenizer(model: String)
-    /// A memory budget that does not fit one image.
-    case budgetTooSmall(budget: Int, needed: Int, phase: String)
 
     public var description: String {
         switch self {
@@ -25,11 +25,10 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
         case let .conflictingPrecisions(path, d, r):
             return "the drafter and the refiner are one file (\(path)), loaded once; give one precision, not "
                 + "\(d.rawValue),\(r.rawValue)"
+        case let .seedCount(labels, seeds):
+            return "got \(seeds) seeds for \(labels) labels; expected one seed per label"
         case let .noTokenizer(model):
             return "no VQVAE given and the configuration of '\(model)' names none"
-        case let .budgetTooSmall(budget, needed, phase):
-            return "a memory budget of \(budget) bytes is too small for one image: it needs a predicted peak of "
-                + "\(needed) bytes (\(phase))"
         }
     }
 }
