@@ -4,8 +4,7 @@ import Glibc
 /// SHA-256 (FIPS 180-4), incremental: the content hash that identifies model files in PNG metadata, so a
 /// renamed checkpoint is still recognised. Whole blocks go to a C kernel chosen at run time: the x86 SHA
 /// extensions when the CPU has them (`Kernel.shaNI`), else a portable version with identical results.
-/// Measured on an AMD Zen 3 (sha_ni): 0.78 s of CPU time per GiB with SHA-NI, 6.8 s/GiB portable
-/// (docs/cli.md, "Reproducing an image").
+/// `var-gen inspect FILE --hash` prints a file's digest and the time it took (docs/cli.md, "Reproducing an image").
 public struct SHA256: Sendable {
     /// The block function.
     public enum Kernel: String, Sendable, CaseIterable {
