@@ -106,13 +106,17 @@ enum CLI {
         let console = context.console
         var command: Command
         do {
-            let parsed = try OptionParser.parse(arguments, specs: type.options)
-            if parsed.helpRequested {
-                console.out(OptionParser.help(command: type.name, usage: type.usage, summary: type.summary, specs: type.options))
-                return ExitCode.success.rawValue
+            if type == GenerateCommand.self && Replay.requested(arguments) && !arguments.contains("--help") {
+                command = try Replay.command(arguments, context: context)      // validated
+            } else {
+                let parsed = try OptionParser.parse(arguments, specs: type.options)
+                if parsed.helpRequested {
+                    console.out(OptionParser.help(command: type.name, usage: type.usage, summary: type.summary, specs: type.options))
+                    return ExitCode.success.rawValue
+                }
+                command = try type.init(parsed, context: context)
+                try command.validate(context)
             }
-            command = try type.init(parsed, context: context)
-            try command.validate(context)
         } catch {
             console.err("var-gen \(type.name): error: \(error)\n")
             return ExitCode.usage.rawValue

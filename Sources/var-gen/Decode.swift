@@ -10,6 +10,7 @@ struct DecodeCommand: Command {
         .value("vae", "FILE", "VQVAE checkpoint.", default: "weights/vqvae.pth"),
         .value("output", "FILE", "PNG to write; several images: FILE_0.png, … unless --grid.", default: "decoded.png"),
         .flag("grid", "Write all images as one grid."),
+        .value("index", "I", "Decode only image I of the file (0-based)."),
     ] + RuntimeOptions.specs
 
     var tokensPath: String
@@ -18,6 +19,8 @@ struct DecodeCommand: Command {
     var grid: Bool
     var runtime: RuntimeOptions
     var vaePath = ""
+    /// `--index`: only this image.
+    var index: Int?
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
         guard p.positionals.count == 1 else { throw UsageError("expected one tokens file (see --help)") }
@@ -25,7 +28,10 @@ struct DecodeCommand: Command {
         vae = p.string("vae")
         output = p.string("output") ?? "decoded.png"
         grid = p.flag("grid")
+        index = try p.int("index")
         runtime = try RuntimeOptions(p)
+        if let i = index, i < 0 { throw UsageError.invalid("index", String(i), expected: "an image index ≥ 0") }
+        if index != nil && grid { throw UsageError("--index picks one image; it cannot be combined with --grid") }
     }
 
     mutating func validate(_ context: CLIContext) throws {
@@ -33,6 +39,7 @@ struct DecodeCommand: Command {
         vaePath = try vae ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
         try requireWritableDirectory(for: output, flag: "output")
+        Records.prefetch([tokensPath, vaePath])
     }
 
     func run(_ context: CLIContext) throws {
@@ -46,26 +53,47 @@ struct DecodeCommand: Command {
         if let bad = contents.tokens.joined().first(where: { $0 < 0 || Int($0) >= vq.config.vocabSize }) {
             throw CLIFailure("token \(bad) is outside the VQVAE's vocabulary 0…\(vq.config.vocabSize - 1)")
         }
-        let images = try vq.decode(tokens: contents.tokens)
-        let paths = try writeImages(images, output: output, grid: grid,
-                                    text: { i in "decoded from \(URL(fileURLWithPath: tokensPath).lastPathComponent)"
-                                            + (contents.labels.map { " class=\($0[i])" } ?? "") })
+        if let i = index, i >= contents.count {
+            throw CLIFailure("--index \(i): '\(tokensPath)' holds \(contents.count) image\(contents.count == 1 ? "" : "s") (0…\(contents.count - 1))")
+        }
+        var tokens = contents.tokens
+        if let i = index {
+            tokens = tokens.enumerated().map { si, t in
+                let n = contents.patchSizes[si] * contents.patchSizes[si]
+                return Array(t[(i * n)..<((i + 1) * n)])
+            }
+        }
+        let images = try vq.decode(tokens: tokens)
+        let base = GenerationRecord(command: .decode, version: CLI.version, vqvae: try Records.identity(vaePath))
+        let file = try Records.identity(tokensPath)
+        let paths = try writeImages(images, output: output, grid: grid) { i in
+            var r = base
+            let first = index ?? i ?? 0
+            r.tokens = .init(file: file, index: i == nil ? nil : first)
+            let labels = (contents.labels ?? []).filter { $0 >= 0 }
+            if labels.count == contents.count {
+                r.classes = i == nil ? labels.map { .id($0) } : [.id(labels[first])]
+            }
+            if i == nil { r.grid = .init(count: images.count, columns: nil) }
+            let size = images[0]
+            return try r.textChunks(classNames: (r.classes ?? []).map(\.description), steps: nil,
+                                    width: size.width, height: size.height)
+        }
         for p in paths { context.console.out(p + "\n") }
     }
 }
 
-/// Writes one image, a grid, or `stem_i.png` files; returns the paths written.
-func writeImages(_ images: [RGBImage], output: String, grid: Bool, gridText: String? = nil,
-                 text: (Int) -> String) throws -> [String] {
+/// Writes one image, a grid, or `stem_i.png` files with the text chunks of image i (nil: the grid);
+/// returns the paths written.
+func writeImages(_ images: [RGBImage], output: String, grid: Bool, text: (Int?) throws -> [PNGTextChunk]) throws -> [String] {
     if images.count == 1 || grid {
         let image = images.count == 1 ? images[0] : try RGBImage.grid(images)
-        let meta = images.count == 1 ? text(0) : gridText ?? "grid of \(images.count)"
-        try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: meta)], to: output)
+        try PNG.write(image, text: try text(images.count == 1 ? 0 : nil), to: output)
         return [output]
     }
     return try images.indices.map { i in
         let path = GenerateCommand.outputPath(output, index: i, count: images.count)
-        try PNG.write(images[i], text: [PNGTextChunk(key: "var-gen", text: text(i))], to: path)
+        try PNG.write(images[i], text: try text(i), to: path)
         return path
     }
 }

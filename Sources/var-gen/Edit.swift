@@ -85,6 +85,9 @@ struct EditCommand: Command {
         let labels = try ClassList.parse(classText, flag: "class", config: pipeline.primary.config)
         guard labels.count == 1 else { throw UsageError("--class: give one class for an edit") }
         label = labels[0]
+        try SeedOption.check(seed: settings.seed, count: count)
+        Records.prefetch(pipeline)
+        Records.prefetch([input, maskPath])
         try requireWritableDirectory(for: output, flag: "output")
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
     }
@@ -154,12 +157,17 @@ struct EditCommand: Command {
         let (images, tokens) = (out.images, out.tokens)
         progress.finish()
         let common = "input=\(URL(fileURLWithPath: input).lastPathComponent) \(modeDescription) class=\(label)"
-        let tail = "\(describe(settings)) model=\(pipeline.modelDescription)"
-            + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "")
-            + " vae=\(URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent) version=\(CLI.version)"
-        var paths = try writeImages(images, output: output, grid: grid,
-                                    gridText: "edit \(common) seeds=\(seeds[0])-\(seeds[count - 1]) \(tail)") { i in
-            "edit \(common) seed=\(seeds[i]) \(tail)"
+        var record = try Records.record(.edit, pipeline, sampling: settings, labels: [label], seed: seeds[0])
+        record.edit = .init(input: try Records.identity(input), mask: try maskPath.map(Records.identity), box: box, outpaint: outpaint)
+        let name = ClassList.name(label, engine.config)
+        var paths = try writeImages(images, output: output, grid: grid) { i in
+            var r = record
+            if let i { r.seed = seeds[i] } else {
+                r.grid = .init(count: count, columns: nil)
+                r.classes = Array(repeating: r.classes![0], count: count)
+            }
+            return try r.textChunks(classNames: i == nil ? Array(repeating: name, count: count) : [name],
+                                    steps: engine.config.scaleCount, width: images[0].width, height: images[0].height)
         }
         if let saveTokens {
             try TokenFile.write(tokens: tokens, labels: labels, seeds: seeds, patchSizes: sizes,

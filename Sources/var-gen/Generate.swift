@@ -15,6 +15,8 @@ struct GenerateCommand: Command {
         .flag("grid", "Write all images as one grid PNG."),
         .value("columns", "N", "Grid columns.", default: "⌈√count⌉"),
         .value("save-tokens", "FILE", "Also save every scale's tokens (safetensors; read by `var-gen decode`)."),
+        .flag("scales", "Also write NAME.scales.png beside each image: the picture after every scale (one VQVAE decode per scale)."),
+        .value("from", "PNG", "Re-run a PNG var-gen wrote from its own metadata (same files: same bytes); see docs/cli.md."),
     ] + RuntimeOptions.specs
 
     var models: ModelOptions
@@ -27,6 +29,10 @@ struct GenerateCommand: Command {
     var grid: Bool
     var columns: Int?
     var saveTokens: String?
+    /// `--scales`: write the coarse-to-fine strip beside each image.
+    var scales: Bool
+    /// Set by `--from` for a `sample` image: the record says `sample` with this base seed and k.
+    var sampleOrigin: GenerationRecord.SampleIndex?
 
     // Resolved by validate().
     var pipeline: PipelineConfiguration!
@@ -45,6 +51,7 @@ struct GenerateCommand: Command {
         grid = p.flag("grid")
         columns = try p.int("columns")
         saveTokens = p.string("save-tokens")
+        scales = p.flag("scales")
         if let c = count, c <= 0 { throw UsageError.invalid("count", String(c), expected: "a number of images ≥ 1") }
         if let b = batch, b <= 0 { throw UsageError.invalid("batch", String(b), expected: "a batch size ≥ 1") }
         if let c = columns, c <= 0 { throw UsageError.invalid("columns", String(c), expected: "a column count ≥ 1") }
@@ -59,6 +66,8 @@ struct GenerateCommand: Command {
         let chosen = try classText.map { try ClassList.parse($0, flag: "class", config: config) }
         let n = count ?? chosen?.count ?? 1
         labels = (0..<n).map { i in chosen.map { $0[i % $0.count] } ?? i % config.numClasses }
+        try SeedOption.check(seed: settings.seed, count: n)
+        Records.prefetch(pipeline)
         try requireWritableDirectory(for: output, flag: "output")
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
     }
@@ -86,8 +95,9 @@ struct GenerateCommand: Command {
         let config = pipeline.primary.config
         progress.message("generating \(n) image\(n == 1 ? "" : "s") with \(pipeline.modelDescription)"
                          + (pipeline.draftSteps.map { " (CoDe, draft steps \($0))" } ?? "")
-                         + ", batch \(b), seed \(settings.seed), \(describe(settings))")
+                         + ", batch \(b), \(sampling.randomSeed ? "random " : "")seed \(settings.seed), \(describe(settings))")
         var images: [RGBImage] = []
+        var strips: [RGBImage] = []
         var tokens: [[Int32]] = Array(repeating: [], count: config.scaleCount)
         let batches = (n + b - 1) / b
         let handlers = (0..<batches).map { progress.handler(prefix: batches > 1 ? "batch \($0 + 1)/\(batches): " : "") }
@@ -102,23 +112,49 @@ struct GenerateCommand: Command {
                                             td, td / k, (tt + td) / k))
                 }
                 images += out.images
+                if scales {
+                    let start = Date()
+                    strips += try ScaleStrip.strips(tokens: out.tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps)
+                    if runtime.verbose {
+                        let t = Date().timeIntervalSince(start)
+                        progress.message(String(format: "timing: scale strips of %d: %.3fs (%.3fs/image, %d decodes each)",
+                                                out.images.count, t, t / Double(out.images.count), config.scaleCount))
+                    }
+                }
                 for si in 0..<tokens.count { tokens[si] += out.tokens[si] }
                 return true
             }
         }
         progress.message("done in \(progress.elapsed)")
         var written: [String] = []
+        let names = Records.classNames(labels, config)
         if grid || n == 1 {
             let image = n == 1 ? images[0] : try RGBImage.grid(images, columns: columns)
-            let meta = n == 1 ? metadata(index: 0, seed: seeds[0])
-                : "classes=\(labels.map(String.init).joined(separator: ",")) seeds=\(seeds[0])-\(seeds[n - 1]) " + commonMetadata
-            try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: meta)], to: output)
+            var record = try Records.record(n == 1 ? (sampleOrigin == nil ? .generate : .sample) : .grid, pipeline,
+                                            sampling: settings, labels: labels, seed: seeds[0])
+            if n > 1 { record.grid = .init(count: n, columns: columns) }
+            record.sample = sampleOrigin
+            try Records.write(image, record: record, classNames: names, steps: config.scaleCount, to: output)
             written.append(output)
+            if scales {
+                let strip = n == 1 ? strips[0] : try RGBImage.grid(strips, columns: 1)
+                try PNG.write(strip, text: [PNGTextChunk(key: GenerationRecord.parametersKey, text:
+                    record.parametersText(classNames: names, steps: config.scaleCount, width: image.width, height: image.height))],
+                              to: Records.stripPath(output))
+                written.append(Records.stripPath(output))
+            }
         } else {
             for i in 0..<n {
                 let path = Self.outputPath(output, index: i, count: n)
-                try PNG.write(images[i], text: [PNGTextChunk(key: "var-gen", text: metadata(index: i, seed: seeds[i]))], to: path)
+                let record = try Records.record(.generate, pipeline, sampling: settings, labels: [labels[i]], seed: seeds[i])
+                try Records.write(images[i], record: record, classNames: [names[i]], steps: config.scaleCount, to: path)
                 written.append(path)
+                if scales {
+                    try PNG.write(strips[i], text: [PNGTextChunk(key: GenerationRecord.parametersKey, text:
+                        record.parametersText(classNames: [names[i]], steps: config.scaleCount, width: images[i].width,
+                                              height: images[i].height))], to: Records.stripPath(path))
+                    written.append(Records.stripPath(path))
+                }
             }
         }
         if let saveTokens {
@@ -152,16 +188,5 @@ struct GenerateCommand: Command {
                              + "(predicted peak \(ByteSize.format(prediction.peak(batch: b).total)))")
         }
         return b
-    }
-
-    var commonMetadata: String {
-        "\(describe(settings)) model=\(pipeline.modelDescription)"
-            + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "")
-            + " vae=\(URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent) version=\(CLI.version)"
-    }
-
-    /// "class=3 seed=7 cfg=2 …": enough to regenerate the image with `--class 3 --seed 7 …`.
-    func metadata(index i: Int, seed: UInt64) -> String {
-        "class=\(labels[i]) seed=\(seed) " + commonMetadata
     }
 }

@@ -9,22 +9,34 @@ struct InspectCommand: Command {
     static let options: [OptionSpec] = [
         .flag("json", "Machine-readable output."),
         .flag("summary", "Omit the tensor list."),
+        .flag("hash", "Also print the file's SHA-256 (the content hash PNG records use) and how long it took."),
     ]
 
     var path: String
     var json: Bool
     var summaryOnly: Bool
+    var hash: Bool
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
         guard p.positionals.count == 1 else { throw UsageError("expected one checkpoint file (see --help)") }
         path = p.positionals[0]
         json = p.flag("json")
         summaryOnly = p.flag("summary")
+        hash = p.flag("hash")
     }
 
     mutating func validate(_ context: CLIContext) throws { try requireReadableFile(path, flag: "file") }
 
     func run(_ context: CLIContext) throws {
+        if hash {
+            let start = Date()
+            let digest = try SHA256.hashFile(path)
+            let seconds = Date().timeIntervalSince(start)
+            let bytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.doubleValue ?? 0
+            context.console.out("sha256 \(digest)\n")
+            context.console.err(String(format: "hashed %.1f MB in %.3f s (%.2f s/GiB, kernel %@)\n", bytes / 1e6, seconds,
+                                       seconds / max(bytes, 1) * 1_073_741_824, SHA256.Kernel.best.rawValue))
+        }
         let ck = try Checkpoint(path: path)
         let entries = ck.entries
         let parameters = entries.reduce(0) { $0 + $1.count }

@@ -49,7 +49,37 @@ struct PackCommand: Command {
         }
         files = Self.ordered((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
         guard !files.isEmpty else { throw UsageError("'\(directory)' holds no .png files") }
+        let unlabelled = files.filter { Self.parseName($0) == nil }
+        let manifest: SampleManifest?
+        do { manifest = try SampleManifest.read(directory: directory) } catch { throw UsageError("\(error)") }
+        if !unlabelled.isEmpty && (unlabelled.count < files.count || manifest != nil) {
+            throw UsageError("'\(directory)' holds PNGs not named {class}_{k}.png, which cannot be labelled: "
+                             + unlabelled.prefix(5).joined(separator: ", ") + (unlabelled.count > 5 ? ", …" : "")
+                             + "\nHINT: move them out of the directory (a directory of only unlabelled PNGs is packed without arr_1)")
+        }
+        if let manifest { try Self.check(files, in: directory, against: manifest) }
         try requireWritableDirectory(for: output, flag: "output")
+    }
+
+    /// Every sample image must carry the record its directory's manifest expects (settings, class, k, seed).
+    static func check(_ files: [String], in directory: String, against manifest: SampleManifest) throws {
+        for f in files {
+            guard let (c, k) = parseName(f) else { continue }
+            let path = directory + "/" + f
+            let record: GenerationRecord
+            do { record = try GenerationRecord.read(png: path) } catch {
+                throw UsageError("\(f) does not belong to the sample set of \(SampleManifest.fileName): \(error)")
+            }
+            // The file name holds the id; the unconditional class is recorded as `uncond` (its id is the model's).
+            let choice: GenerationRecord.ClassChoice = record.classes?.first == .unconditional ? .unconditional : .id(c)
+            let seed = SampleCommand.seed(base: manifest.baseSeed, classID: c, index: k)
+            let differences = manifest.differences(image: record, classID: choice, index: k, seed: seed)
+            guard differences.isEmpty else {
+                throw UsageError("\(f) was made with other settings than \(SampleManifest.fileName) (manifest vs image):\n  "
+                                 + differences.map(\.description).joined(separator: "\n  ")
+                                 + "\nHINT: run the same `var-gen sample` command again to regenerate it")
+            }
+        }
     }
 
     func run(_ context: CLIContext) throws {

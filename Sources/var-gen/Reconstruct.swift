@@ -35,6 +35,7 @@ struct ReconstructCommand: Command {
         try requireImage(input, fits: vaePath, flag: "input")
         try requireWritableDirectory(for: output, flag: "output")
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
+        Records.prefetch([input, vaePath])
     }
 
     func run(_ context: CLIContext) throws {
@@ -43,8 +44,9 @@ struct ReconstructCommand: Command {
         let vq = try ImageTokenizer(path: vaePath)
         try requireModelSize(image, vq.config, flag: "input")
         let (out, tokens) = try vq.reconstruct(image)
-        try PNG.write(out, text: [PNGTextChunk(key: "var-gen", text: "reconstruction of \(URL(fileURLWithPath: input).lastPathComponent) "
-                                               + "vae=\(URL(fileURLWithPath: vaePath).lastPathComponent)")], to: output)
+        var record = GenerationRecord(command: .reconstruct, version: CLI.version, vqvae: try Records.identity(vaePath))
+        record.input = try Records.identity(input)
+        try Records.write(out, record: record, classNames: [], steps: nil, to: output)
         context.console.out(output + "\n")
         if let saveTokens {
             try TokenFile.write(tokens: tokens, labels: [-1], seeds: [0], patchSizes: vq.config.patchSizes,

@@ -6,7 +6,9 @@ import VARKit
 /// Image k of class c always uses seed `f(base, c, k) = (base + c·1_000_003 + k) mod 2³²` — it depends on
 /// nothing else (not on batch size, shard, order, or which images already exist), so shards and resumed runs
 /// produce exactly the images of one uninterrupted run. Sharding `i/n` takes every n-th (class, k) pair in
-/// class-major order. Existing valid PNGs are skipped (atomic writes guarantee no partial file survives).
+/// class-major order. The directory's settings are fixed by `var-gen-sample.json` (`SampleManifest`), written by
+/// the first run: a run with other settings is refused, and an existing PNG is kept only when its record matches
+/// the manifest (atomic writes guarantee no partial file survives); others are regenerated.
 struct SampleCommand: Command {
     static let name = "sample"
     static let summary = "Sample N images per class into DIR/{class}_{k}.png (resumable, shardable)."
@@ -60,6 +62,8 @@ struct SampleCommand: Command {
     var pipeline: PipelineConfiguration!
     var settings = SamplingConfig()
     var classes: [Int] = []
+    /// The settings every image of the directory must share (`DIR/var-gen-sample.json`).
+    var manifest: SampleManifest!
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
         guard p.positionals.isEmpty else { throw UsageError("unexpected argument '\(p.positionals[0])' (see --help)") }
@@ -113,6 +117,29 @@ struct SampleCommand: Command {
         } else {
             try requireWritableDirectory(for: output, flag: "output")
         }
+        Records.prefetch(pipeline)
+        manifest = SampleManifest(version: CLI.version, vqvae: try Records.identity(pipeline.tokenizer),
+                                  models: try Records.models(pipeline), sampling: .init(settings), baseSeed: settings.seed)
+        let existing: SampleManifest?
+        do { existing = try SampleManifest.read(directory: output) } catch { throw UsageError("--output: \(error)") }
+        if let existing {
+            let differences = existing.differences(from: manifest)
+            guard differences.isEmpty else {
+                throw UsageError("--output: '\(output)' holds samples made with other settings (\(SampleManifest.fileName)); "
+                                 + "field: directory's value vs this run's:\n  " + differences.map(\.description).joined(separator: "\n  ")
+                                 + "\nHINT: sample into another directory, or use the directory's settings")
+            }
+        }
+    }
+
+    /// Whether the PNG at `path` is a complete image whose record is the one the manifest expects for
+    /// image k of class c (nil: no usable file; false: a file made otherwise, to be replaced).
+    func belongs(_ path: String, classID c: Int, index k: Int) -> Bool? {
+        guard FileManager.default.fileExists(atPath: path), let png = try? PNG.read(path) else { return nil }
+        guard let record = try? GenerationRecord.from(textChunks: png.text, path: path) else { return false }
+        let choice = GenerationRecord.ClassChoice(label: c, unconditionalClass: pipeline.config.unconditionalClass)
+        return manifest.differences(image: record, classID: choice, index: k, seed: Self.seed(base: settings.seed, classID: c, index: k))
+            .isEmpty
     }
 
     func run(_ context: CLIContext) throws {
@@ -121,10 +148,20 @@ struct SampleCommand: Command {
         runtime.apply(console, weightsOf: models)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let all = Self.pairs(classes: classes, perClass: perClass, shard: shard, of: shardCount)
-        let pending = all.filter { !PNG.isValidFile(output + "/" + Self.fileName(classID: $0.classID, index: $0.index)) }
+        if try SampleManifest.read(directory: output) == nil { try manifest.write(directory: output) }
+        var pending: [(classID: Int, index: Int)] = [], replaced = 0
+        for pair in all {
+            switch belongs(output + "/" + Self.fileName(classID: pair.classID, index: pair.index), classID: pair.classID, index: pair.index) {
+            case true?: continue
+            case false?: replaced += 1; pending.append(pair)
+            case nil: pending.append(pair)
+            }
+        }
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
         if let shardOrigin { progress.message("shard \(shardOrigin)") }
-        progress.message("\(all.count) images in this shard, \(all.count - pending.count) already present, \(pending.count) to generate")
+        progress.message("\(all.count) images in this shard, \(all.count - pending.count) already present, \(pending.count) to generate"
+                         + (replaced > 0 ? " (\(replaced) replace images whose metadata differs from \(SampleManifest.fileName): "
+                                           + "foreign files, other settings or no record)" : ""))
         guard !pending.isEmpty else { return }
         let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
         guard let b = engine.batchSize(upTo: batch, budget: runtime.memoryBudget) else {
@@ -139,7 +176,9 @@ struct SampleCommand: Command {
             let images = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings).images
             for (pair, (image, seed)) in zip(chunk, zip(images, seeds)) {
                 let path = output + "/" + Self.fileName(classID: pair.classID, index: pair.index)
-                try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: metadata(classID: pair.classID, seed: seed))], to: path)
+                let choice = GenerationRecord.ClassChoice(label: pair.classID, unconditionalClass: pipeline.config.unconditionalClass)
+                try Records.write(image, record: manifest.record(classID: choice, index: pair.index, seed: seed),
+                                  classNames: [ClassList.name(pair.classID, pipeline.config)], steps: pipeline.config.scaleCount, to: path)
             }
             done += chunk.count
             let elapsed = Date().timeIntervalSince(start)

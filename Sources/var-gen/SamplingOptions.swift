@@ -7,7 +7,7 @@ struct SamplingOptions {
 
     /// The flags, with the command's own description of how `--seed` maps to images.
     static func specs(seedHelp: String) -> [OptionSpec] { [
-        .value("seed", "N", seedHelp, default: "0"),
+        .value("seed", "N", seedHelp + " -1 or 'random': a random seed, printed and recorded.", default: "0"),
         .value("cfg", "X", "Classifier-free guidance strength, ≥ 0.", default: "model JSON, else 4"),
         .value("top-k", "K[,K…]", "Top-k, 0 = off, ≤ V; one value or one per scale.", default: "model JSON, else 900 (CoDe 600)"),
         .value("top-p", "P", "Top-p in [0, 1], 0 = off.", default: "model JSON, else 0.95"),
@@ -16,6 +16,8 @@ struct SamplingOptions {
     ] }
 
     var seed: UInt64 = 0
+    /// `--seed -1`/`random`: `seed` was drawn at random (say so, and record it).
+    var randomSeed = false
     var cfg: Double?
     var topK: [Int]?
     var topP: Double?
@@ -23,12 +25,7 @@ struct SamplingOptions {
     var smooth: Bool
 
     init(_ p: ParsedOptions) throws {
-        if let s = p.string("seed") {
-            guard let v = UInt64(s), v <= UInt64(UInt32.max) else {
-                throw UsageError.invalid("seed", s, expected: "an integer in 0…\(UInt32.max)")
-            }
-            seed = v
-        }
+        if let (v, random) = try SeedOption.parse(p.string("seed")) { seed = v; randomSeed = random }
         cfg = try p.double("cfg")
         topK = try p.ints("top-k")
         topP = try p.double("top-p")

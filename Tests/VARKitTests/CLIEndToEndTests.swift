@@ -18,7 +18,9 @@ struct CLIEndToEndTests {
         let (image, text) = try PNG.read(dir + "/var-gen.png")
         #expect(image.width == 8 && image.height == 8)
         #expect(text.first?.key == "var-gen")
-        #expect(text.first?.text == "class=0 seed=0 cfg=1.5 top_k=0 top_p=0 temp=1 model=drafter.pth vae=vqvae.pth version=0.1")
+        let record = try GenerationRecord.from(textChunks: text, path: "var-gen.png")
+        #expect(record.classes == [.id(0)] && record.seed == 0 && record.sampling?.cfg == 1.5 && record.sampling?.topK == .uniform(0))
+        #expect(record.models?.model?.name == "drafter.pth" && record.vqvae.name == "vqvae.pth" && record.version == CLI.version)
         #expect(r.err.contains("scale 4/4 (4×4) drafter.pth"))
         #expect(r.err.contains("kvCache") && r.err.contains("process RSS"))
         #expect(r.err.contains("OpenBLAS core"))
@@ -34,7 +36,8 @@ struct CLIEndToEndTests {
         #expect(a.code == 0 && b.code == 0, "\(a.err)\(b.err)")
         #expect(a.out == (0..<3).map { "\(dir)/a_\($0).png\n" }.joined())
         for i in 0..<3 { #expect(try PNG.read("\(dir)/a_\(i).png").image == PNG.read("\(dir)/b_\(i).png").image) }
-        #expect(try PNG.read("\(dir)/a_2.png").text[0].text.hasPrefix("class=2 seed=11 "))
+        let a2 = try GenerationRecord.read(png: "\(dir)/a_2.png")
+        #expect(a2.classes == [.id(2)] && a2.seed == 11)
         let single = runCLI(["generate", "--class", "fish", "--seed", "11", "--output", dir + "/c.png"])
         #expect(single.code == 0)
         #expect(try PNG.read("\(dir)/c.png").image == PNG.read("\(dir)/a_2.png").image)
@@ -55,7 +58,8 @@ struct CLIEndToEndTests {
         #expect(code.err.contains("drafter drafter.pth") && code.err.contains("refiner drafter.pth"))
         let pair = runCLI(["generate", "--draft-steps", "1", "--output", dir + "/pair.png"])
         #expect(pair.code == 0, "\(pair.err)")
-        #expect(try PNG.read(dir + "/pair.png").text[0].text.contains("model=drafter.pth+refiner.pth draft_steps=1"))
+        let models = try GenerationRecord.read(png: dir + "/pair.png").models
+        #expect(models?.drafter?.name == "drafter.pth" && models?.refiner?.name == "refiner.pth" && models?.draftSteps == 1)
     }
 
     @Test func savedTokensDecodeToTheSameImage() throws {
@@ -88,10 +92,11 @@ struct CLIEndToEndTests {
             #expect(r.code == 0, "\(r.err)")
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: full).sorted()
-        #expect(names == ["0_0.png", "0_1.png", "2_0.png", "2_1.png"])
+        #expect(names == ["0_0.png", "0_1.png", "2_0.png", "2_1.png", SampleManifest.fileName])
         #expect(try FileManager.default.contentsOfDirectory(atPath: sharded).sorted() == names)
-        for n in names { #expect(try PNG.read("\(full)/\(n)").image == PNG.read("\(sharded)/\(n)").image) }
-        #expect(try PNG.read(full + "/2_1.png").text[0].text.hasPrefix("class=2 seed=2000007 "))
+        for n in names where n.hasSuffix(".png") { #expect(try PNG.read("\(full)/\(n)").image == PNG.read("\(sharded)/\(n)").image) }
+        let r21 = try GenerationRecord.read(png: full + "/2_1.png")
+        #expect(r21.classes == [.id(2)] && r21.seed == 2000007 && r21.sample?.index == 1)
         // Resume: a corrupt file is regenerated, valid ones are skipped.
         try FileIO.readAll(full + "/0_0.png").prefix(20).withUnsafeBufferPointer { try Data($0).write(to: URL(fileURLWithPath: full + "/0_1.png")) }
         let again = runCLI(["sample", "--output", full, "--per-class", "2", "--classes", "0,2"])
@@ -161,8 +166,9 @@ struct CLIEndToEndTests {
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 != SampleManifest.fileName }
         #expect(!names.isEmpty && names.allSatisfy { !$0.hasPrefix(".") && $0.hasSuffix(".png") })
         for n in names { #expect(PNG.isValidFile(dir + "/" + n)) }
+        #expect(try SampleManifest.read(directory: dir) != nil)
     }
 }

@@ -54,7 +54,7 @@ struct CLIParserTests {
         (["--class", "dgo"], "did you mean 'dog'?"),
         (["--count", "0"], "--count: got '0'; expected a number of images ≥ 1"),
         (["--batch", "-2"], "--batch: got '-2'; expected a batch size ≥ 1"),
-        (["--seed", "x"], "--seed: got 'x'; expected an integer in 0…4294967295"),
+        (["--seed", "x"], "--seed: got 'x'; expected an integer in 0…4294967295, or -1/random for a random seed"),
         (["--model", "/no/such.pth"], "--model: file '/no/such.pth' does not exist"),
         (["--vae", "/no/vae.pth"], "--vae: file '/no/vae.pth' does not exist"),
         (["--output", "/no/such/dir/x.png"], "--output: directory '/no/such/dir' does not exist"),

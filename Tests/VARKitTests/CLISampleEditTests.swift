@@ -11,7 +11,10 @@ struct CLISampleEditTests {
     var w: String { TinyWeights.directory }
 
     func bytes(_ path: String) throws -> [UInt8] { try FileIO.readAll(path) }
-    func names(_ dir: String) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir).sorted() }
+    /// The PNGs of a directory (the sample manifest `var-gen-sample.json` aside).
+    func names(_ dir: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".png") }.sorted()
+    }
 
     /// Shards 0/3, 1/3, 2/3 (with another batch size) produce exactly the files of one run, byte for byte
     /// (metadata included); an interrupted run (files missing, one truncated, a temporary file left behind)
@@ -34,7 +37,8 @@ struct CLISampleEditTests {
         #expect(try names(sharded) == expected)
         for n in expected { #expect(try bytes("\(single)/\(n)") == bytes("\(sharded)/\(n)"), "\(n)") }
         // The seed of image k of class c depends on (base, c, k) only.
-        #expect(try PNG.read(single + "/1_2.png").text[0].text.hasPrefix("class=1 seed=\(4 + 1_000_003 + 2) "))
+        let r12 = try GenerationRecord.read(png: single + "/1_2.png")
+        #expect(r12.classes == [.id(1)] && r12.seed == UInt64(4 + 1_000_003 + 2))
 
         // Interrupt: two files lost, one truncated mid-write, a temporary file of an unfinished write left over.
         try FileManager.default.removeItem(atPath: sharded + "/0_0.png")
@@ -122,8 +126,9 @@ struct CLISampleEditTests {
                     #expect(try PNG.read(dir + "/e.png").image == PNG.read("\(dir)/m_\(s).png").image)
                 }
             }
-            let meta = try PNG.read(dir + "/e.png").text[0].text
-            #expect(meta.hasPrefix("edit input=in.png mode=mask mask=all.png class=1 seed=\(other) "), "\(meta)")
+            let meta = try GenerationRecord.read(png: dir + "/e.png")
+            #expect(meta.edit?.input.name == "in.png" && meta.edit?.mask?.name == "all.png" && meta.classes == [.id(1)]
+                    && meta.seed == UInt64(other), "\(meta)")
         }
     }
 
@@ -152,7 +157,8 @@ struct CLISampleEditTests {
         for i in 0..<3 { for p in 0..<16 where keep[p] == 1 { #expect(edited[i * 16 + p] == original[p]) } }
         let out = runCLI(edit + ["--outpaint", "--output", dir + "/o.png"])
         #expect(out.code == 0 && out.err.contains("7/16 cells regenerated"), "\(out.err)")
-        #expect(try PNG.read(dir + "/o_0.png").text[0].text.contains("mode=outpaint box=0.25,0,1,0.75 class=0 seed=2 "))
+        let o0 = try GenerationRecord.read(png: dir + "/o_0.png")
+        #expect(o0.edit?.outpaint == true && o0.edit?.box == [0.25, 0, 1, 0.75] && o0.classes == [.id(0)] && o0.seed == 2)
     }
 
     /// Inputs of another size are cropped to the central square and area-resized; the mask follows the same

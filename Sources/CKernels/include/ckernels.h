@@ -62,4 +62,12 @@ void vg_affine_silu(const float *src, float *dst, size_t n, float a, float b, in
 void vg_attention(const float *q, size_t m, size_t ldq, const float *kt, size_t ldk, const float *v, size_t keys,
                   size_t hd, float *out, size_t ldo, float *scratch);
 
+/* SHA-256 (FIPS 180-4) of whole 64-byte blocks: updates the eight state words h with `blocks` blocks at data.
+   The portable version runs anywhere; the SHA-NI version needs vg_cpu_has_sha_ni() and gives identical results. */
+void vg_sha256_blocks_portable(uint32_t h[8], const uint8_t *data, size_t blocks);
+void vg_sha256_blocks_shani(uint32_t h[8], const uint8_t *data, size_t blocks);
+
+/* 1 when the CPU has the SHA extensions (SHA-NI) together with SSSE3 and SSE4.1 (used by the SHA-NI path). */
+int vg_cpu_has_sha_ni(void);
+
 #endif

@@ -121,6 +121,13 @@ public enum PNG {
         return (Int(be32(bytes, at)), Int(be32(bytes, at + 4)))
     }
 
+    /// The `tEXt` chunks of a PNG without decoding its pixels (the chunk list is still checked: signature,
+    /// IHDR first, lengths within the file, IEND present). Chunks with a bad CRC are skipped.
+    public static func readText(_ path: String) throws -> [PNGTextChunk] {
+        let bytes = try FileIO.readAll(path)
+        return textChunks(in: try parseChunks(bytes, path: path), of: bytes)
+    }
+
     /// Whether `path` holds a complete, decodable PNG (used to resume interrupted sampling runs).
     public static func isValidFile(_ path: String) -> Bool {
         (try? read(path)) != nil
