@@ -49,7 +49,7 @@ struct SampleCommand: Command {
     var shard = 0, shardCount = 1
     var batch: Int
 
-    var pipeline: PipelineConfiguration!
+    var pipeline: PipelineConfiguration
     var settings = SamplingConfig()
     var classes: [Int] = []
 
@@ -72,9 +72,7 @@ struct SampleCommand: Command {
             }
             shard = i; shardCount = n
         }
-    }
-
-    mutating func validate(_ context: CLIContext) throws {
+        // Then the checks that need files (the model configurations, paths).
         pipeline = try models.resolve(context)
         settings = try sampling.resolve(for: pipeline)
         pipeline.sampling = settings
