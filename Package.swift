@@ -20,8 +20,8 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         // The library people import: the generation pipeline over the engine (Swift 6 mode).
         .target(name: "VARKit", dependencies: ["VARCore"]),
-        .executableTarget(name: "var-gen", dependencies: ["VARKit"],
-                          swiftSettings: [.swiftLanguageMode(.v5)]),
+        // The CLI (Swift 6 mode).
+        .executableTarget(name: "var-gen", dependencies: ["VARKit"]),
         // The tests also drive the CLI in-process (`@testable import var_gen`).
         .testTarget(name: "VARKitTests", dependencies: ["VARKit", "VARCore", "var-gen"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -8,3 +8,6 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
     grep -q 'AuthenticAMD' /proc/cpuinfo 2>/dev/null || export OPENBLAS_CORETYPE=Haswell
   fi
 fi
+# Idle OpenBLAS workers sleep almost at once instead of spinning ~0.1 s after each call (the CLI does the same
+# unless this is set; see Sources/VARCore/Tensor/BLAS.swift). The tests load OpenBLAS with this setting.
+export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"

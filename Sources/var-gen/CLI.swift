@@ -9,26 +9,34 @@ enum ExitCode: Int32 {
 
 /// Where the CLI writes: results to `out` (stdout), progress and messages to `err` (stderr).
 /// Tests capture both.
-final class Console {
-    let out: (String) -> Void
-    let err: (String) -> Void
+final class Console: Sendable {
+    let out: @Sendable (String) -> Void
+    let err: @Sendable (String) -> Void
     /// Whether stderr is a terminal (progress then redraws one line).
     let interactive: Bool
 
-    init(out: @escaping (String) -> Void, err: @escaping (String) -> Void, interactive: Bool = false) {
+    init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, interactive: Bool = false) {
         self.out = out; self.err = err; self.interactive = interactive
     }
 
+    /// The process's stdout and stderr (immutable, so one shared instance is safe from any thread).
     static let standard = Console(
-        out: { s in FileHandle.standardOutput.write(s.data(using: .utf8)!) },
-        err: { s in FileHandle.standardError.write(s.data(using: .utf8)!) },
+        out: { s in FileHandle.standardOutput.write(Data(s.utf8)) },
+        err: { s in FileHandle.standardError.write(Data(s.utf8)) },
         interactive: isatty(2) == 1)
 
     /// A console that records everything (tests).
     static func capturing() -> (Console, () -> (out: String, err: String)) {
-        final class Box { var out = "", err = "" }
+        /// The recorded text; every access holds the lock.
+        final class Box: @unchecked Sendable {
+            private let lock = NSLock()
+            private var out = "", err = ""
+            func append(out s: String) { lock.withLock { out += s } }
+            func append(err s: String) { lock.withLock { err += s } }
+            var both: (out: String, err: String) { lock.withLock { (out, err) } }
+        }
         let box = Box()
-        return (Console(out: { box.out += $0 }, err: { box.err += $0 }), { (box.out, box.err) })
+        return (Console(out: { box.append(out: $0) }, err: { box.append(err: $0) }), { box.both })
     }
 }
 
@@ -51,7 +59,8 @@ struct CLIContext {
 
 /// A subcommand: parse options into a value, `validate()` everything that can be checked before work
 /// (files, ranges, model configurations), then `run()`.
-protocol Command {
+/// `SendableMetatype`: the command types are listed in `CLI.commands`, a constant shared by every thread.
+protocol Command: SendableMetatype {
     static var name: String { get }
     /// One line for the command list.
     static var summary: String { get }
@@ -64,6 +73,11 @@ protocol Command {
     mutating func validate(_ context: CLIContext) throws
     /// Does the work; any error thrown here exits with code 1.
     func run(_ context: CLIContext) throws
+}
+
+extension Command {
+    /// Commands that resolve their files in `init` (so that no state is left unset) need no second step.
+    mutating func validate(_ context: CLIContext) throws {}
 }
 
 enum CLI {

@@ -31,7 +31,7 @@ struct EditCommand: Command {
     var grid: Bool
     var saveTokens: String?
 
-    var pipeline: PipelineConfiguration!
+    var pipeline: PipelineConfiguration
     var settings = SamplingConfig()
     var label = 0
 
@@ -62,9 +62,7 @@ struct EditCommand: Command {
                 throw UsageError.invalid("box", p.string("box")!, expected: "y0,x0,y1,x1 in [0, 1] with y0 < y1 and x0 < x1")
             }
         }
-    }
-
-    mutating func validate(_ context: CLIContext) throws {
+        // Then the checks that need files (the model configurations, paths).
         try requireReadableFile(input, flag: "input")
         if let maskPath { try requireReadableFile(maskPath, flag: "mask") }
         pipeline = try models.resolve(context)

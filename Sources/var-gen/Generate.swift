@@ -34,8 +34,8 @@ struct GenerateCommand: Command {
     /// Set by `--from` for a `sample` image: the record says `sample` with this base seed and k.
     var sampleOrigin: GenerationRecord.SampleIndex?
 
-    // Resolved by validate().
-    var pipeline: PipelineConfiguration!
+    // Resolved from the files at the end of init.
+    var pipeline: PipelineConfiguration
     var settings = SamplingConfig()
     var labels: [Int] = []
 
@@ -55,9 +55,7 @@ struct GenerateCommand: Command {
         if let c = count, c <= 0 { throw UsageError.invalid("count", String(c), expected: "a number of images ≥ 1") }
         if let b = batch, b <= 0 { throw UsageError.invalid("batch", String(b), expected: "a batch size ≥ 1") }
         if let c = columns, c <= 0 { throw UsageError.invalid("columns", String(c), expected: "a column count ≥ 1") }
-    }
-
-    mutating func validate(_ context: CLIContext) throws {
+        // Then the checks that need files (the model configurations, paths).
         pipeline = try models.resolve(context)
         settings = try sampling.resolve(for: pipeline)
         pipeline.sampling = settings

@@ -32,7 +32,8 @@ struct RuntimeOptions {
     func apply(_ console: Console, weightsOf models: ModelOptions? = nil) {
         GenerationPipeline.applyThreads(threads)
         if verbose {
-            console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(Parallel.workerCount) workers\n")
+            // Large BLAS products use the engine's thread count, so one figure serves both.
+            console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(BLAS.threadCount) workers\n")
             if let m = models, m.refinerPrecision != m.precision {
                 console.err("drafter: " + describeWeights(m.precision) + "\nrefiner: " + describeWeights(m.refinerPrecision) + "\n")
             } else if let m = models {

@@ -59,7 +59,7 @@ struct SampleCommand: Command {
     var statusOnly = false
     var batch: Int
 
-    var pipeline: PipelineConfiguration!
+    var pipeline: PipelineConfiguration
     var settings = SamplingConfig()
     var classes: [Int] = []
     /// The settings every image of the directory must share (`DIR/var-gen-sample.json`).
@@ -87,9 +87,7 @@ struct SampleCommand: Command {
             }
             shardRequest = request
         }
-    }
-
-    mutating func validate(_ context: CLIContext) throws {
+        // Then the checks that need files (the model configurations, paths).
         pipeline = try models.resolve(context)
         settings = try sampling.resolve(for: pipeline)
         pipeline.sampling = settings

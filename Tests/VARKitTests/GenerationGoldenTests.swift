@@ -61,9 +61,9 @@ import VARKit
         let generator = try VARGenerator(model: drafter, tokenizer: vae.quantizer)
         let sampling = SamplingConfig(cfg: 1.5, topK: .uniform(0), topP: 0)
         func png(threads: Int) throws -> [[UInt8]] {
-            let (blas, workers) = (BLAS.threadCount, Parallel.workerCount)
-            BLAS.setThreadCount(threads); Parallel.workerCount = threads
-            defer { BLAS.setThreadCount(blas); Parallel.workerCount = workers }
+            let workers = Parallel.workerCount
+            Parallel.setThreadCount(threads)
+            defer { Parallel.setThreadCount(workers) }
             let r = try generator.generate(labels: [0, 3, 7, 9], seeds: [11, 12, 13, 14], sampling: sampling)
             return try RGBImage.images(from: vae.decode(r.fHat)).map { try PNG.encode($0) }
         }

@@ -8,40 +8,33 @@ import Foundation
 /// `2^OPENBLAS_THREAD_TIMEOUT` cycles (default 2^28, ~0.1 s) waiting for the next job. Next to another busy
 /// process, or next to the engine's own `Parallel` loops, those spinning workers steal the cores and every
 /// threaded call waits for a descheduled worker: the tiny model ran 10x slower with 2 threads than with 1.
-/// So (1) products below `parallelFlops` run on one thread, and (2) unless the user set
-/// `OPENBLAS_THREAD_TIMEOUT`, idle workers are made to sleep almost at once (timeout 2^4 cycles).
+/// So (1) products below `parallelFlops` run on one thread, and (2) the CLI (never this library: it would be
+/// process-wide environment) sets `OPENBLAS_THREAD_TIMEOUT=4` unless the user chose a value and then calls
+/// `reloadEnvironment()`; tools/openblas-env.sh does the same for the tests.
+///
+/// This type holds no state of its own. The thread count of large products is the engine's (`Parallel`'s, set
+/// by `GenerationPipeline` from `PipelineConfiguration.threads`); the thread count OpenBLAS runs with is
+/// OpenBLAS's own process-wide C state, read back with `openblas_get_num_threads` and changed only when a
+/// product needs another count.
 public enum BLAS {
     /// Products with fewer FLOPs (2·m·n·k) than this run single-threaded: the hand-off costs more than it saves.
-    nonisolated(unsafe) public static var parallelFlops = 1 << 24
+    public static let parallelFlops = 1 << 24
 
-    /// Threads asked for (`setThreadCount`, else OpenBLAS's default); nil until first needed.
-    nonisolated(unsafe) static var requested: Int?
-    /// The thread count OpenBLAS is currently set to.
-    nonisolated(unsafe) static var active = 0
-
-    /// Once per process: lower the idle workers' spin time unless the user chose one.
-    static let configured: Bool = {
-        // Remember the default thread count before anything sets OpenBLAS to one thread.
-        if requested == nil { requested = Int(openblas_get_num_threads()) }
-        if ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
-            setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0)
-            openblas_read_env()
-            _ = blas_thread_shutdown_()
-        }
-        return true
-    }()
+    /// Re-reads the `OPENBLAS_*` environment variables (OpenBLAS reads them once, when it is loaded) and stops
+    /// the idle workers so that the next threaded call starts them with the new settings.
+    public static func reloadEnvironment() {
+        openblas_read_env()
+        _ = blas_thread_shutdown_()
+    }
 
     /// Sets OpenBLAS to `n` threads if it is not already (called from the thread that runs the BLAS calls).
     static func use(threads n: Int) {
-        _ = configured
-        if active != n { openblas_set_num_threads(Int32(n)); active = n }
+        if Int(openblas_get_num_threads()) != n { openblas_set_num_threads(Int32(n)) }
     }
 
-    /// The thread count for a product of `flops` FLOPs.
+    /// The thread count for a product of `flops` FLOPs: the engine's for large products, else one.
     static func threads(forFlops flops: Int) -> Int {
-        _ = configured
-        let all = requested ?? 1
-        return flops >= parallelFlops ? all : 1
+        flops >= parallelFlops ? Parallel.workerCount : 1
     }
 
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, with `op` the optional transpose.
@@ -93,11 +86,6 @@ public enum BLAS {
 
     /// Threads large products use (small ones use one, see `parallelFlops`).
     public static var threadCount: Int { threads(forFlops: .max) }
-
-    public static func setThreadCount(_ n: Int) {
-        requested = max(1, n)
-        use(threads: max(1, n))
-    }
 }
 
 extension Tensor {

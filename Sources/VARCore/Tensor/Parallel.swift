@@ -9,10 +9,11 @@ public enum Parallel {
     /// Number of worker chunks used by `forEach` (`--threads`; defaults to every core).
     public static var workerCount: Int = processorCount
 
-    /// Sets the engine's workers and OpenBLAS's threads together (process-wide; OpenBLAS's count is C state).
+    /// Sets the engine's workers, which large BLAS products use too (OpenBLAS's own count is process-wide C
+    /// state, set to match here and changed by `BLAS` only when a product needs one thread).
     public static func setThreadCount(_ n: Int) {
-        BLAS.setThreadCount(n)
         workerCount = max(1, n)
+        BLAS.use(threads: workerCount)
     }
 
     /// Calls `body(range)` on disjoint sub-ranges covering `0..<count`, in parallel when the work is large enough.

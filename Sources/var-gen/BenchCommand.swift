@@ -1,0 +1,142 @@
+import Foundation
+import VARKit
+
+/// `var-gen bench`: seconds per image of generate + decode, with warm-up and repeats (performance.md §5),
+/// split into transformer time per model and per scale, sampling and VQVAE decode; sweeps over batch sizes
+/// and CoDe splits in one call; real checkpoints, the shipped models, or random weights of official shapes.
+struct BenchCommand: Command {
+    static let name = "bench"
+    static let summary = "Time generation: warm-up, repeats, medians and spread, time split; Markdown or --json."
+    static let usage = "[--random d16 | --random d30,d16] [--batch 1,8] [--draft-steps 8,6] [-r R] [--warmup W] "
+        + "[model and sampling options]"
+    static let options: [OptionSpec] = ModelOptions.specs.filter { $0.name != "draft-steps" } + benchSpecs
+        + SamplingOptions.specs + RuntimeOptions.specs
+    static let benchSpecs: [OptionSpec] = [
+        .value("draft-steps", "N[,N…]", "Scales made by the drafter (CoDe); a list sweeps several splits; "
+               + "`off` runs the drafter alone, the baseline of the CoDe speed-up table.",
+               default: "the drafter JSON's draft_steps"),
+        .value("random", "dA[,dB]", "Random weights of official shapes, no files: one VAR depth (plain) or "
+               + "drafter,refiner (CoDe), with a random official VQVAE."),
+        .value("batch", "N[,N…]", "Images per timed call; a list sweeps several batch sizes.", default: "1"),
+        .value("repeats", "R", "Timed calls per configuration.", default: "3", short: "r"),
+        .value("warmup", "W", "Untimed calls first, per configuration.", default: "1"),
+        .flag("interleave", "Alternate the configurations call by call (all warm-ups, then rounds of one timed "
+              + "call each) so that drift on a shared machine hits them alike; holds every configuration's buffers "
+              + "at once."),
+        .value("output-format", "md|json|jsonl|csv", "Markdown tables; one JSON record; one JSON object per row "
+               + "(with the environment); or CSV with a header line.", default: "md"),
+        .flag("json", "Same as --output-format json."),
+        .flag("profile", "Also time each kind of transformer operation (linear layers, attention, norms…)."),
+        .flag("sgemm", "Measure the sgemm peak instead (2048×1024 · 1024×4096, float32) in GFLOP/s."),
+    ]
+
+    var models: ModelOptions
+    var sampling: SamplingOptions
+    var runtime: RuntimeOptions
+    var batches: [Int]
+    /// `--draft-steps` values; nil = the default split, 0 = `off` (the drafter alone).
+    var draftSteps: [Int?]
+    var random: [Int]?
+    var repeats: Int, warmup: Int
+    var format: BenchOutputFormat
+    var sgemm: Bool
+    var profile: Bool
+    var interleave: Bool
+    /// One pipeline per `--draft-steps` value (one plain pipeline without CoDe).
+    var pipelines: [PipelineConfiguration] = []
+    var settings: [SamplingConfig] = []
+
+    init(_ p: ParsedOptions, context: CLIContext) throws {
+        let steps = try Self.parseDraftSteps(p.string("draft-steps"))
+        var single = p
+        single.values["draft-steps"] = steps?.first { $0 > 0 }.map(String.init)   // `off` alone: no CoDe split
+        models = try ModelOptions(single)
+        sampling = try SamplingOptions(p)
+        runtime = try RuntimeOptions(p)
+        batches = try p.ints("batch") ?? [1]
+        repeats = try p.int("repeats") ?? 3
+        warmup = try p.int("warmup") ?? 1
+        format = try BenchOutputFormat(flag: p.string("output-format"), json: p.flag("json"))
+        sgemm = p.flag("sgemm")
+        profile = p.flag("profile")
+        interleave = p.flag("interleave")
+        if let bad = batches.first(where: { $0 < 1 }) {
+            throw UsageError.invalid("batch", String(bad), expected: "batch sizes ≥ 1 (e.g. 1,8)")
+        }
+        guard repeats > 0 else { throw UsageError.invalid("repeats", String(repeats), expected: "a count ≥ 1") }
+        guard warmup >= 0 else { throw UsageError.invalid("warmup", String(warmup), expected: "a count ≥ 0") }
+        if let s = p.string("random") {
+            random = try Self.parseRandom(s)
+            for flag in ["model", "drafter", "refiner", "vae", "mmap"] where p.has(flag) {
+                throw UsageError("--random cannot be combined with --\(flag) (random weights need no files)")
+            }
+            if random!.count == 1 && steps != nil && steps != [0] {
+                throw UsageError("--draft-steps needs a drafter and a refiner: use --random dA,dB (e.g. --random d30,d16)")
+            }
+        }
+        draftSteps = steps ?? [nil]
+        if steps?.contains(0) == true && p.has("model") {
+            throw UsageError("--draft-steps off (the drafter alone) needs --drafter, not --model")
+        }
+    }
+
+    /// "8,6" → [8, 6]; "off,8" → [0, 8] (0: the drafter alone).
+    static func parseDraftSteps(_ text: String?) throws -> [Int]? {
+        guard let text else { return nil }
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed.lowercased() }
+        let values = items.map { $0 == "off" ? 0 : Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        guard !items.isEmpty, values.allSatisfy({ $0 != nil }) else {
+            throw UsageError.invalid("draft-steps", text, expected: "scale counts ≥ 1 or off, comma-separated (e.g. off,8,6)")
+        }
+        return values.map { $0! }
+    }
+
+    /// "d16" → [16]; "d30,d16" → [30, 16] (drafter, refiner).
+    static func parseRandom(_ s: String) throws -> [Int] {
+        let items = s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed.lowercased() }
+        let depths = items.map { $0.hasPrefix("d") ? Int($0.dropFirst()) : nil }
+        guard (1...2).contains(items.count), depths.allSatisfy({ $0 != nil && (1...64).contains($0!) }) else {
+            throw UsageError.invalid("random", s, expected: "one or two official depths such as d16 or d30,d16")
+        }
+        return depths.map { $0! }
+    }
+
+    mutating func validate(_ context: CLIContext) throws {
+        pipelines = []
+        if sgemm { return }
+        for n in draftSteps {
+            if let random {
+                let depths = n == 0 ? [random[0]] : random
+                pipelines.append(try Self.randomPipeline(depths, draftSteps: n, precision: models.precision,
+                                                          refinerPrecision: models.refinerPrecision))
+            } else {
+                var m = models
+                m.draftSteps = n == 0 ? nil : n
+                if n == 0 { m.refiner = nil }
+                pipelines.append(try m.resolve(context))
+            }
+        }
+        settings = try pipelines.map { try sampling.resolve(for: $0) }
+        for i in pipelines.indices {
+            pipelines[i].sampling = settings[i]
+            pipelines[i].threads = runtime.threads
+        }
+    }
+
+    /// Pipelines over official configurations; paths are labels ("random-d30"), never opened.
+    static func randomPipeline(_ depths: [Int], draftSteps: Int?, precision: WeightPrecision = .float32,
+                               refinerPrecision: WeightPrecision? = nil) throws -> PipelineConfiguration {
+        func file(_ d: Int, plainDefaults: Bool, _ precision: WeightPrecision) -> ModelSource {
+            var c = VARConfig.official(depth: d)
+            if !plainDefaults { c.sampling = nil }    // CoDe: the official CoDe settings (top-k 600, temperatures)
+            return ModelSource(path: "random-d\(d)", config: c, precision: precision)
+        }
+        if depths.count == 1 {
+            return try PipelineConfiguration(models: .plain(file(depths[0], plainDefaults: true, precision)), tokenizer: "random")
+        }
+        let d = file(depths[0], plainDefaults: false, precision)
+        let r = file(depths[1], plainDefaults: false, refinerPrecision ?? precision)
+        let plan = try ModelOptions.plan(drafter: d, refiner: r, draftSteps: draftSteps, pairFlag: "--random")
+        return try PipelineConfiguration(models: .collaborative(plan), tokenizer: "random")
+    }
+}

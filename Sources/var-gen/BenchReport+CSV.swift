@@ -1,0 +1,39 @@
+import Foundation
+import VARKit
+
+extension BenchReport {
+    /// The CSV columns: environment, configuration, sampling, then the row's figures (seconds per image unless
+    /// named otherwise; a per-scale setting is its values joined by `;`; transformer time by role, empty when
+    /// the role did not run).
+    static let csvHeader = [
+        "commit", "cpu", "blas_core", "blas_threads", "workers", "weight_precision", "refiner_weight_precision",
+        "models", "draft_steps", "batch", "repeats", "warmup",
+        "cfg", "top_k", "top_p", "temperature", "more_smooth", "seed",
+        "seconds_per_image_median", "seconds_per_image_sd", "seconds_per_image_min", "seconds_per_image_max",
+        "images_per_second_median", "transformer_model_seconds_per_image", "transformer_drafter_seconds_per_image",
+        "transformer_refiner_seconds_per_image", "sampling_seconds_per_image", "decode_seconds_per_image",
+        "accounted_peak_bytes", "kv_cache_peak_bytes", "activations_peak_bytes",
+    ]
+
+    var csv: String {
+        let e = environment
+        func perScale<T>(_ p: PerScale<T>) -> String {
+            switch p {
+            case let .uniform(v): return "\(v)"
+            case let .perScale(list): return list.map { "\($0)" }.joined(separator: ";")
+            }
+        }
+        let rows = results.map { r -> [String] in
+            let s = r.pipeline.sampling
+            let time = { (role: ModelRole) in r.roles.contains(role) ? "\(r.transformer(role))" : "" }
+            return [e.commit, e.cpu, e.blasCore, "\(e.blasThreads)", "\(e.workers)", e.weights?.rawValue ?? "",
+                    e.refinerWeights?.rawValue ?? "", r.pipeline.modelDescription, r.pipeline.draftSteps.map(String.init) ?? "",
+                    "\(r.batch)", "\(repeats)", "\(warmup)",
+                    "\(s.cfg)", perScale(s.topK), "\(s.topP)", perScale(s.temperature), "\(s.moreSmooth)", "\(s.seed)",
+                    "\(r.secondsPerImage)", "\(r.sd)", "\(r.perImage.min() ?? 0)", "\(r.perImage.max() ?? 0)",
+                    "\(r.imagesPerSecond)", time(.model), time(.drafter), time(.refiner), "\(r.sampling)", "\(r.decode)",
+                    "\(r.accountedPeak)", "\(r.memory[.kvCache].peak)", "\(r.memory[.activations].peak)"]
+        }
+        return CSV.table(header: Self.csvHeader, rows: rows)
+    }
+}
