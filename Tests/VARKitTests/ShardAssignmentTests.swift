@@ -120,7 +120,7 @@ struct ShardAssignmentTests {
         #expect(m.contains("SLURM_ARRAY_TASK_ID") && m.contains("JOB_COMPLETION_INDEX") && m.contains("--shard i/n"), "\(m)")
         #expect(refusal("auto", srun(rank: 0, of: 1)) != nil)
         #expect(refusal("auto", [:]) != nil)
-        #expect(refusal("auto/4", ["HOME": "/root"]) != nil)
+        #expect(refusal("auto/4", ["HOME": "/home/me", "USER": "me"]) != nil)
     }
 
     /// An array of 2-task jobs: array position × tasks + rank.

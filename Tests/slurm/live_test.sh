@@ -74,7 +74,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
         || fail "apt-get install slurm-wlm munge parallel failed"
 fi
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/vargen-slurm.XXXXXX") || fail "mktemp"
+T=$(mktemp -d -t vargen-slurm.XXXXXX) || fail "mktemp"
 chmod 700 "$T"
 mkdir -p "$T/state" "$T/spool" "$T/munge" "$T/work" "$T/bin"
 ln -s "$VARGEN" "$T/bin/var-gen"
