@@ -134,7 +134,12 @@ struct SampleCommand: Command {
     /// image k of class c (nil: no usable file; false: a file made otherwise, to be replaced).
     func belongs(_ path: String, classID c: Int, index k: Int) -> Bool? {
         guard FileManager.default.fileExists(atPath: path), let png = try? PNG.read(path) else { return nil }
-        guard let record = try? GenerationRecord.from(textChunks: png.text, path: path) else { return false }
+        return recordMatches(png.text, path: path, classID: c, index: k)
+    }
+
+    /// Whether a PNG's text chunks hold a record of image (c, k) made with this run's settings.
+    func recordMatches(_ chunks: [PNGTextChunk], path: String, classID c: Int, index k: Int) -> Bool {
+        guard let record = try? GenerationRecord.from(textChunks: chunks, path: path) else { return false }
         let choice = GenerationRecord.ClassChoice(label: c, unconditionalClass: pipeline.config.unconditionalClass)
         return manifest.differences(image: record, classID: choice, index: k, seed: Self.seed(base: settings.seed, classID: c, index: k))
             .isEmpty
@@ -188,14 +193,6 @@ struct SampleCommand: Command {
         progress.finish()
         console.out(output + "\n")
         if runtime.memoryStats { console.err(renderMemoryReport(engine.accountant.report)) }
-    }
-}
-
-extension SampleCommand {
-    /// The `var-gen` text chunk of image (c, seed): the settings that regenerate it.
-    func metadata(classID c: Int, seed: UInt64) -> String {
-        "class=\(c) seed=\(seed) \(describe(settings)) model=\(pipeline.modelDescription)"
-            + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "") + " version=\(CLI.version)"
     }
 }
 

@@ -4,7 +4,7 @@ import VARKit
 /// `var-gen sample --status DIR`: how far a (sharded) `sample` run is, without generating anything.
 ///
 /// Every expected file `{c}_{k}.png` counts as done when it decodes completely (the check `sample` uses to skip
-/// it) and its `var-gen` text chunk is exactly what this command line would write; a valid file with another
+/// it) and its `var-gen` record matches this command line's settings (the sample manifest's fields); a valid file with another
 /// text was made with other settings. PNGs in the directory that the command line does not expect are listed
 /// too, because `pack` would include them. Exit 0 when everything is done and nothing else is there, 3 otherwise.
 struct SampleStatus {
@@ -34,9 +34,10 @@ struct SampleStatus {
         }
     }
 
-    /// Scans `directory` for the pairs of `shardCount` shards; `text(c, k)` is the metadata expected in file (c, k).
+    /// Scans `directory` for the pairs of `shardCount` shards; `matches(c, k, chunks, path)` tells whether the text
+    /// chunks of file (c, k) record this run's settings.
     static func scan(directory: String, classes: [Int], perClass: Int, shardCount: Int,
-                     text: (Int, Int) -> String) throws -> SampleStatus {
+                     matches: (Int, Int, [PNGTextChunk], String) -> Bool) throws -> SampleStatus {
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
         var expectedNames = Set<String>()
         var shards: [Shard] = []
@@ -50,7 +51,7 @@ struct SampleStatus {
                     shard.missing.append(pair)
                     continue
                 }
-                if png.text.first(where: { $0.key == "var-gen" })?.text != text(pair.classID, pair.index) {
+                if !matches(pair.classID, pair.index, png.text, directory + "/" + name) {
                     shard.otherSettings.append(pair)
                 }
             }
@@ -125,8 +126,8 @@ struct SampleStatus {
     /// Scans and prints for `command` (stdout); throws `IncompleteRun` (exit 3) when not complete.
     static func run(_ command: SampleCommand, console: Console) throws {
         let status = try scan(directory: command.output, classes: command.classes, perClass: command.perClass,
-                              shardCount: command.shardCount) { c, k in
-            command.metadata(classID: c, seed: SampleCommand.seed(base: command.settings.seed, classID: c, index: k))
+                              shardCount: command.shardCount) { c, k, chunks, path in
+            command.recordMatches(chunks, path: path, classID: c, index: k)
         }
         console.out(status.render(directory: command.output))
         if !status.complete { throw IncompleteRun(directory: command.output) }
