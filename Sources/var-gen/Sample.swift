@@ -63,7 +63,7 @@ struct SampleCommand: Command {
     var settings = SamplingConfig()
     var classes: [Int] = []
     /// The settings every image of the directory must share (`DIR/var-gen-sample.json`).
-    var manifest: SampleManifest!
+    var manifest: SampleManifest
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
         guard p.positionals.isEmpty else { throw UsageError("unexpected argument '\(p.positionals[0])' (see --help)") }
