@@ -62,9 +62,9 @@ public final class VARModel {
                 weights w: WeightSource) {
         self.config = config
         weightPrecision = precision.effective
-        func matrix(_ key: String, _ shape: [Int]) -> LinearWeight {
-            if precision.effective == .float32, let m = inPlace?(key, shape) { return LinearWeight(mapped: m, shape: shape) }
-            return LinearWeight(w(key, shape), precision: precision)
+        func matrix(_ key: String, _ shape: [Int], _ p: WeightPrecision) -> LinearWeight {
+            if p.effective == .float32, let m = inPlace?(key, shape) { return LinearWeight(mapped: m, shape: shape) }
+            return LinearWeight(w(key, shape), precision: p)
         }
         let C = config.width, L = config.tokenCount
         posStart = w("pos_start", [1, 1, C]).reshaped([C])
@@ -80,10 +80,12 @@ public final class VARModel {
         wordEmbed = w("word_embed.weight", [C, config.zChannels])
         wordEmbedBias = w("word_embed.bias", [C])
         classEmb = w("class_emb.weight", [config.numClasses + 1, C])
-        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: $0, matrix: matrix, weights: w) }
-        headAda = matrix("head_nm.ada_lin.1.weight", [2 * C, C])
+        blocks = (0..<config.depth).map {
+            VARBlockWeights(config: config, block: $0, matrix: { matrix($0, $1, precision) }, weights: w)
+        }
+        headAda = matrix("head_nm.ada_lin.1.weight", [2 * C, C], precision.head)
         headAdaBias = w("head_nm.ada_lin.1.bias", [2 * C])
-        head = matrix("head.weight", [config.vocabSize, C])
+        head = matrix("head.weight", [config.vocabSize, C], precision.head)
         headBias = w("head.bias", [config.vocabSize])
     }
 
@@ -132,8 +134,9 @@ public final class VARModel {
         let C = c.width, L = c.tokenCount, h = c.mlpHidden
         let vectors = C + L * C + C * c.zChannels + C + (c.numClasses + 1) * C + 2 * C + c.vocabSize
             + c.depth * (3 * C + c.heads + C + h + C + 6 * C)
-        let matrices = 2 * C * C + c.vocabSize * C + c.depth * (3 * C * C + C * C + h * C + C * h + 6 * C * C)
-        return vectors * MemoryLayout<Float>.stride + matrices * precision.effective.bytesPerWeight
+        let p = precision.effective, head = p.head.matrixBytes(out: 2 * C + c.vocabSize, in: C)
+        let block = p.matrixBytes(out: 3 * C + C + h + 6 * C, in: C) + p.matrixBytes(out: C, in: h)
+        return vectors * MemoryLayout<Float>.stride + head + c.depth * block
     }
 
     /// KV-cache bytes for a generation of `batch` images (2B rows with CFG) over `positions` positions
