@@ -13,7 +13,8 @@
  * Paths: AVX2 (sign trick: |x| as unsigned bytes times w with x's sign, vpmaddubsw then vpmaddwd; no saturation
  * since |q| ≤ 127 gives pair sums ≤ 32258), AVX-VNNI and AVX512-VNNI (vpdpbusd on the same operands, 256-bit), and
  * plain C. Register tiles of up to 4 input rows x 2 weight rows; input rows are taken in blocks of Q8_ROW_BLOCK
- * so that a block of quantized inputs stays in L2 while every weight row passes over it. */
+ * so that a block of quantized inputs stays in L2 while every weight row passes over it, and the first row tile
+ * of a block prefetches the next tile's weight rows (as linear_tiles.h does). */
 #include "ckernels.h"
 #include <math.h>
 #include <string.h>
@@ -156,7 +157,7 @@ VG_Q8_AVX2_T static inline float hsum_ps(__m256 v) {
 #define Q8_TILES(NAME, TARGET, DOT)                                                                            \
     TARGET __attribute__((always_inline)) static inline void NAME##_tile(                                      \
         const int MR, const int NR, const int8_t *x, const float *xs, const int8_t *w, const float *ws,       \
-        size_t kp, size_t g, float s[4][2]) {                                                                  \
+        size_t kp, size_t g, float s[4][2], const int8_t *next) {                                              \
         const __m256i ones = _mm256_set1_epi16(1);                                                            \
         (void)ones;                                                                                           \
         const size_t groups = kp / g;                                                                         \
@@ -165,6 +166,7 @@ VG_Q8_AVX2_T static inline float hsum_ps(__m256 v) {
             for (int j = 0; j < MR; j++)                                                                      \
                 for (int i = 0; i < NR; i++) acc[j][i] = _mm256_setzero_si256();                              \
             for (size_t p = 0; p < kp; p += 32) {                                                             \
+                if (next) for (int i = 0; i < 2; i++) _mm_prefetch((const char *)(next + i * kp + p), _MM_HINT_T0); \
                 __m256i wv[2];                                                                                \
                 for (int i = 0; i < NR; i++) wv[i] = _mm256_loadu_si256((const __m256i *)(w + i * kp + p));  \
                 for (int j = 0; j < MR; j++) {                                                                \
@@ -183,6 +185,7 @@ VG_Q8_AVX2_T static inline float hsum_ps(__m256 v) {
                 __m256 wsv[2];                                                                                \
                 for (int i = 0; i < NR; i++) wsv[i] = _mm256_set1_ps(ws[i * groups + gi]);                    \
                 for (size_t p = gi * g; p < (gi + 1) * g; p += 32) {                                          \
+                    if (next) for (int i = 0; i < 2; i++) _mm_prefetch((const char *)(next + i * kp + p), _MM_HINT_T0); \
                     __m256i wv[2];                                                                            \
                     for (int i = 0; i < NR; i++) wv[i] = _mm256_loadu_si256((const __m256i *)(w + i * kp + p)); \
                     for (int j = 0; j < MR; j++) {                                                            \
@@ -211,20 +214,21 @@ VG_Q8_AVX2_T static inline float hsum_ps(__m256 v) {
                 int nr = o1 - o < 2 ? 1 : 2;                                                                  \
                 const int8_t *w = wq + o * kp;                                                                \
                 const float *sw = ws + o * groups;                                                            \
+                const int8_t *nx = o + 4 <= o1 ? w + 2 * kp : NULL; /* the next tile's weight rows */         \
                 for (size_t r = r0; r < r1; r += 4) {                                                         \
                     int mr = r1 - r < 4 ? (int)(r1 - r) : 4;                                                  \
                     const int8_t *x = xq + r * kp;                                                            \
                     const float *sx = xs + r * groups;                                                        \
                     float s[4][2];                                                                            \
                     switch (mr * 2 + nr - 3) {                                                                \
-                    case 0: NAME##_tile(1, 1, x, sx, w, sw, kp, g, s); break;                                 \
-                    case 1: NAME##_tile(1, 2, x, sx, w, sw, kp, g, s); break;                                 \
-                    case 2: NAME##_tile(2, 1, x, sx, w, sw, kp, g, s); break;                                 \
-                    case 3: NAME##_tile(2, 2, x, sx, w, sw, kp, g, s); break;                                 \
-                    case 4: NAME##_tile(3, 1, x, sx, w, sw, kp, g, s); break;                                 \
-                    case 5: NAME##_tile(3, 2, x, sx, w, sw, kp, g, s); break;                                 \
-                    case 6: NAME##_tile(4, 1, x, sx, w, sw, kp, g, s); break;                                 \
-                    default: NAME##_tile(4, 2, x, sx, w, sw, kp, g, s); break;                                \
+                    case 0: NAME##_tile(1, 1, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                 \
+                    case 1: NAME##_tile(1, 2, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                 \
+                    case 2: NAME##_tile(2, 1, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                 \
+                    case 3: NAME##_tile(2, 2, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                 \
+                    case 4: NAME##_tile(3, 1, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                 \
+                    case 5: NAME##_tile(3, 2, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                 \
+                    case 6: NAME##_tile(4, 1, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                 \
+                    default: NAME##_tile(4, 2, x, sx, w, sw, kp, g, s, r == r0 ? nx : NULL); break;                                \
                     }                                                                                         \
                     for (int j = 0; j < mr; j++)                                                              \
                         for (int i = 0; i < nr; i++)                                                          \

@@ -207,7 +207,9 @@ import VARKit
 
     @Test func paddedWidthAndBytes() {
         #expect(Int8GEMM.paddedWidth(1) == 32 && Int8GEMM.paddedWidth(32) == 32 && Int8GEMM.paddedWidth(33) == 64)
-        #expect(WeightPrecision.int8.matrixBytes(out: 10, in: 33) == 10 * (64 + 2 * 4))
+        #expect(WeightPrecision.int8.matrixBytes(out: 10, in: 33) == 10 * (64 + (Int8GEMM.groupSize == 32 ? 2 : 1) * 4))
+        #expect(Int8GEMM.scratchFloats(rows: 3, paddedIn: 64, group: 0) == 3 + 48)
+        #expect(Int8GEMM.scratchFloats(rows: 3, paddedIn: 64, group: 32) == 6 + 48)
         #expect(WeightPrecision.float32.matrixBytes(out: 10, in: 33) == 10 * 33 * 4)
         #expect(vg_q8_path_supported(VG_Q8_SCALAR) == 1 && vg_q8_path_supported(vg_q8_best_path()) == 1)
     }
@@ -266,5 +268,90 @@ import VARKit
                 print(line + " ms (median)")
             }
         }
+    }
+}
+
+/// int8 against float32 on an official-shape VAR-d16 with random weights (VARGEN_Q8_REPORT=1; not a unit test;
+/// docs/quantization.md): teacher-forced logit error per scale and argmax agreement for per-row scales and
+/// groups of 32, then VARGEN_Q8_GENERATIONS (default 20) full generations (cfg 4, top-k 900, top-p 0.95) with
+/// per-row int8 against float32: token agreement per scale and PSNR of the decoded images (random VQVAE).
+@Suite struct Int8AccuracyReport {
+    static func randomModel(_ c: VARConfig, precision: WeightPrecision, group: Int) -> VARModel {
+        var rng = MT19937(seed: 1)
+        return VARModel(config: c, precision: precision, int8Group: group, inPlace: nil) { key, shape in
+            VARModel.randomWeight(key: key, shape: shape, rng: &rng)
+        }
+    }
+
+    static func logitReport(_ name: String, _ c: VARConfig, _ f: [Float], _ q: [Float], batch: Int) {
+        let L = c.tokenCount, V = c.vocabSize
+        for si in 0..<c.scaleCount {
+            var maxErr: Float = 0, sumErr = 0.0, sumSq = 0.0, sum = 0.0, agree = 0, n = 0
+            for b in 0..<batch {
+                for p in c.scaleBegins[si]..<c.scaleEnds[si] {
+                    let row = (b * L + p) * V
+                    var af = 0, aq = 0
+                    for v in 0..<V {
+                        let d = abs(f[row + v] - q[row + v])
+                        maxErr = max(maxErr, d); sumErr += Double(d)
+                        sum += Double(f[row + v]); sumSq += Double(f[row + v] * f[row + v])
+                        if f[row + v] > f[row + af] { af = v }
+                        if q[row + v] > q[row + aq] { aq = v }
+                    }
+                    agree += af == aq ? 1 : 0; n += 1
+                }
+            }
+            let count = Double(n * V), mean = sum / count, sd = (sumSq / count - mean * mean).squareRoot()
+            print(String(format: "%@ scale %d (pn %d): max |Δ| %.3e, mean |Δ| %.3e, logit sd %.3f, argmax agree %d/%d",
+                         name, si + 1, c.patchSizes[si], maxErr, sumErr / count, sd, agree, n))
+        }
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_Q8_REPORT"] != nil))
+    func officialShapeD16() throws {
+        let env = ProcessInfo.processInfo.environment
+        let c = VARConfig.official(depth: 16), L = c.tokenCount, labels = [3, 980]
+        let full = Self.randomModel(c, precision: .float32, group: 0)
+        let inputs = Tensor(shape: [labels.count, L - 1, c.zChannels],
+                            data: randomFloats(labels.count * (L - 1) * c.zChannels, seed: 7))
+        let f = full.teacherForcedLogits(labels: labels, inputs: inputs).data
+        print("int8 path \(Int8GEMM.pathName(vg_q8_best_path())); weights float32 \(full.weightBytes) B")
+        for group in [32, 0] {
+            let q8 = Self.randomModel(c, precision: .int8, group: group)
+            print("group \(group == 0 ? "per-row" : String(group)): weights \(q8.weightBytes) B")
+            Self.logitReport(group == 0 ? "per-row" : "g32", c, f, q8.teacherForcedLogits(labels: labels, inputs: inputs).data,
+                             batch: labels.count)
+        }
+        let q8 = Self.randomModel(c, precision: .int8, group: 0)
+        let count = Int(env["VARGEN_Q8_GENERATIONS"] ?? "") ?? 20, B = 4
+        let vq = VQVAE(config: .official256, weights: RandomWeights(seed: 1))
+        let tok = vq.quantizer
+        let sampling = SamplingConfig(cfg: 4, topK: .uniform(900), topP: 0.95)
+        var same = [Int](repeating: 0, count: c.scaleCount), total = same, psnrs: [Double] = []
+        for start in stride(from: 0, to: count, by: B) {
+            let n = min(B, count - start)
+            let lab = (start..<start + n).map { ($0 * 97 + 13) % c.numClasses }, seeds = (start..<start + n).map { UInt64($0 + 1) }
+            let a = try VARGenerator(model: full, tokenizer: tok).generate(labels: lab, seeds: seeds, sampling: sampling)
+            let b = try VARGenerator(model: q8, tokenizer: tok).generate(labels: lab, seeds: seeds, sampling: sampling)
+            for si in 0..<c.scaleCount {
+                same[si] += zip(a.tokens[si], b.tokens[si]).filter { $0 == $1 }.count; total[si] += a.tokens[si].count
+            }
+            let ia = vq.decode(a.fHat).data, ib = vq.decode(b.fHat).data, per = ia.count / n
+            for i in 0..<n {
+                var se = 0.0
+                for j in i * per..<(i + 1) * per {
+                    let d = Double(ia[j]) - Double(ib[j])
+                    se += d * d
+                }
+                let mse = max(se / Double(per), 1e-20)
+                psnrs.append(10 * log10(1 / mse))
+            }
+        }
+        for si in 0..<c.scaleCount { print("scale \(si + 1): tokens equal \(same[si])/\(total[si])") }
+        let allSame = same.reduce(0, +), all = total.reduce(0, +)
+        let sorted = psnrs.sorted()
+        print(String(format: "%d generations: tokens equal %d/%d (%.1f%%); PSNR (images in [0,1]) median %.2f dB, min %.2f, max %.2f, mean %.2f",
+                     count, allSame, all, 100 * Double(allSame) / Double(all), sorted[sorted.count / 2], sorted.first ?? 0,
+                     sorted.last ?? 0, psnrs.reduce(0, +) / Double(psnrs.count)))
     }
 }

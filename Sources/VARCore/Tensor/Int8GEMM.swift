@@ -53,14 +53,19 @@ struct QuantizedMatrix {
 /// the int8 × int8 → int32 kernel `vg_q8_linear` (AVX512-VNNI, AVX-VNNI, AVX2 or plain C, the fastest the CPU
 /// runs), in parallel over output features. Measurements and the choice of groups: docs/quantization.md.
 enum Int8GEMM {
-    /// Inputs per weight scale (0: one scale per row). docs/quantization.md compares 32 with per-row scales.
-    static let groupSize = 32
+    /// Inputs per weight scale (0: one scale per row, the default). docs/quantization.md compares 32 with per-row
+    /// scales: groups of 32 convert every 32-input partial sum to float and were 1.3–2x slower than float32
+    /// itself at many rows, per-row scales 1.3–2.7x faster than float32 (`int8GEMMTiming`).
+    static let groupSize = 0
 
     /// `k` rounded up to a multiple of 32 (the kernels' step).
     static func paddedWidth(_ k: Int) -> Int { (k + 31) / 32 * 32 }
 
     /// Floats of scratch a product of `m` rows of width `k` in groups `g` needs (quantized rows and their scales).
-    static func scratchFloats(rows m: Int, paddedIn kp: Int, group g: Int) -> Int { m * (kp / g) + (m * kp + 3) / 4 }
+    /// (`g` 0: per row.)
+    static func scratchFloats(rows m: Int, paddedIn kp: Int, group g: Int) -> Int {
+        m * (g == 0 ? 1 : kp / g) + (m * kp + 3) / 4
+    }
 
     /// `out (m, n) = x (m, k) · Wᵀ + bias` with W quantized; `scratch` (if given) holds the quantized inputs.
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: QuantizedMatrix, bias: UnsafePointer<Float>?,

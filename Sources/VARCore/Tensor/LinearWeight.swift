@@ -7,7 +7,7 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     /// IEEE binary16 (round to nearest even at load), converted to float32 on the fly and accumulated in float32:
     /// half the weight memory and the weight traffic of the memory-bound small scales (docs/performance.md).
     case float16
-    /// Symmetric int8 in groups of 32 inputs with a float32 scale, quantized at load; products quantize their inputs
+    /// Symmetric int8 with a float32 scale per output row, quantized at load; products quantize their input rows
     /// the same way and run int8 dot products (`Int8GEMM`). The head stays float32 (docs/quantization.md).
     case int8
 
@@ -24,8 +24,8 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     /// Bytes of a stored `(out, in)` matrix (int8: padded rows and their scales).
     public func matrixBytes(out: Int, in k: Int) -> Int {
         guard self == .int8 else { return out * k * bytesPerWeight }
-        let kp = Int8GEMM.paddedWidth(k)
-        return out * (kp + kp / Int8GEMM.groupSize * MemoryLayout<Float>.stride)
+        let kp = Int8GEMM.paddedWidth(k), g = Int8GEMM.groupSize == 0 ? kp : Int8GEMM.groupSize
+        return out * (kp + kp / g * MemoryLayout<Float>.stride)
     }
 
     /// The precision of the output head's matrices (head and its AdaLN) under this one: int8 keeps them float32.
@@ -40,8 +40,8 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
             return "float16 weights (F16C: fused kernel ≤ \(HalfGEMM.maxRows) rows, ≤ \(HalfGEMM.longRows) for inputs "
                 + "≥ \(HalfGEMM.longK) wide; float32 panels + sgemm above)"
         case .int8:
-            return "int8 weights (groups of \(Int8GEMM.groupSize), \(Int8GEMM.pathName(vg_q8_best_path())) int8 products; "
-                + "head float32)"
+            return "int8 weights (" + (Int8GEMM.groupSize == 0 ? "per-row scales" : "groups of \(Int8GEMM.groupSize)")
+                + ", \(Int8GEMM.pathName(vg_q8_best_path())) int8 products; head float32)"
         }
     }
 }
@@ -61,7 +61,7 @@ struct LinearWeight {
     let storage: Storage
 
     /// Stores `tensor (out, in)` with `precision.effective`.
-    init(_ tensor: Tensor, precision: WeightPrecision) {
+    init(_ tensor: Tensor, precision: WeightPrecision, int8Group: Int = Int8GEMM.groupSize) {
         precondition(tensor.rank == 2, "LinearWeight needs a (out, in) matrix, got \(tensor.shape)")
         outFeatures = tensor.shape[0]
         inFeatures = tensor.shape[1]
@@ -71,7 +71,7 @@ struct LinearWeight {
         case .float16:
             storage = .float16(HalfConversion.half(tensor.data))
         case .int8:
-            storage = .int8(QuantizedMatrix(tensor.data, outFeatures: outFeatures, inFeatures: inFeatures))
+            storage = .int8(QuantizedMatrix(tensor.data, outFeatures: outFeatures, inFeatures: inFeatures, group: int8Group))
         }
     }
 

@@ -58,13 +58,18 @@ public final class VARModel {
     /// them optional to the reader with `VARModel.optionalKeys(for:)`. The linear layers' weight matrices
     /// (blocks' qkv, proj, fc1, fc2, ada and the head's) are stored with `precision.effective`; embeddings,
     /// biases and norms stay float32. Float32 matrices come from `inPlace` when it has them (no copy).
-    public init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: InPlaceSource? = nil,
-                weights w: WeightSource) {
+    public convenience init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: InPlaceSource? = nil,
+                            weights w: WeightSource) {
+        self.init(config: config, precision: precision, int8Group: Int8GEMM.groupSize, inPlace: inPlace, weights: w)
+    }
+
+    /// `int8Group`: inputs per int8 weight scale (0: per row; measured alternatives, docs/quantization.md).
+    init(config: VARConfig, precision: WeightPrecision, int8Group: Int, inPlace: InPlaceSource?, weights w: WeightSource) {
         self.config = config
         weightPrecision = precision.effective
         func matrix(_ key: String, _ shape: [Int], _ p: WeightPrecision) -> LinearWeight {
             if p.effective == .float32, let m = inPlace?(key, shape) { return LinearWeight(mapped: m, shape: shape) }
-            return LinearWeight(w(key, shape), precision: p)
+            return LinearWeight(w(key, shape), precision: p, int8Group: int8Group)
         }
         let C = config.width, L = config.tokenCount
         posStart = w("pos_start", [1, 1, C]).reshaped([C])
