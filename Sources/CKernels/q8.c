@@ -160,50 +160,37 @@ VG_Q8_AVX2_T static inline float hsum_ps(__m256 v) {
         size_t kp, size_t g, float s[4][2], const int8_t *next) {                                              \
         const __m256i ones = _mm256_set1_epi16(1);                                                            \
         (void)ones;                                                                                           \
-        const size_t groups = kp / g;                                                                         \
-        if (groups == 1) {                                                                                    \
-            __m256i acc[4][2];                                                                                \
-            for (int j = 0; j < MR; j++)                                                                      \
-                for (int i = 0; i < NR; i++) acc[j][i] = _mm256_setzero_si256();                              \
-            for (size_t p = 0; p < kp; p += 32) {                                                             \
+        const size_t groups = kp / g;                                                                          \
+        __m256 facc[4][2]; /* groups of 32: the float sum over groups */                                       \
+        for (int j = 0; j < MR; j++)                                                                           \
+            for (int i = 0; i < NR; i++) facc[j][i] = _mm256_setzero_ps();                                     \
+        for (size_t gi = 0; gi < groups; gi++) {                                                               \
+            __m256i acc[4][2];                                                                                 \
+            for (int j = 0; j < MR; j++)                                                                       \
+                for (int i = 0; i < NR; i++) acc[j][i] = _mm256_setzero_si256();                               \
+            for (size_t p = gi * g; p < (gi + 1) * g; p += 32) {                                               \
                 if (next) for (int i = 0; i < 2; i++) _mm_prefetch((const char *)(next + i * kp + p), _MM_HINT_T0); \
-                __m256i wv[2];                                                                                \
-                for (int i = 0; i < NR; i++) wv[i] = _mm256_loadu_si256((const __m256i *)(w + i * kp + p));  \
-                for (int j = 0; j < MR; j++) {                                                                \
-                    __m256i xv = _mm256_loadu_si256((const __m256i *)(x + j * kp + p));                       \
-                    __m256i ax = _mm256_abs_epi8(xv);                                                         \
-                    for (int i = 0; i < NR; i++) acc[j][i] = DOT(acc[j][i], ax, _mm256_sign_epi8(wv[i], xv)); \
-                }                                                                                             \
-            }                                                                                                 \
-            for (int j = 0; j < MR; j++)                                                                      \
-                for (int i = 0; i < NR; i++) s[j][i] = (float)hsum_epi32(acc[j][i]) * (xs[j] * ws[i]);        \
-        } else {                                                                                              \
-            __m256 acc[4][2];                                                                                 \
-            for (int j = 0; j < MR; j++)                                                                      \
-                for (int i = 0; i < NR; i++) acc[j][i] = _mm256_setzero_ps();                                 \
-            for (size_t gi = 0; gi < groups; gi++) {                                                          \
-                __m256 wsv[2];                                                                                \
-                for (int i = 0; i < NR; i++) wsv[i] = _mm256_set1_ps(ws[i * groups + gi]);                    \
-                for (size_t p = gi * g; p < (gi + 1) * g; p += 32) {                                          \
-                    if (next) for (int i = 0; i < 2; i++) _mm_prefetch((const char *)(next + i * kp + p), _MM_HINT_T0); \
-                    __m256i wv[2];                                                                            \
-                    for (int i = 0; i < NR; i++) wv[i] = _mm256_loadu_si256((const __m256i *)(w + i * kp + p)); \
-                    for (int j = 0; j < MR; j++) {                                                            \
-                        __m256i xv = _mm256_loadu_si256((const __m256i *)(x + j * kp + p));                   \
-                        __m256i ax = _mm256_abs_epi8(xv);                                                     \
-                        __m256 xsv = _mm256_set1_ps(xs[j * groups + gi]);                                     \
-                        for (int i = 0; i < NR; i++) {                                                        \
-                            __m256i d = DOT(_mm256_setzero_si256(), ax, _mm256_sign_epi8(wv[i], xv));         \
-                            acc[j][i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(xsv, wsv[i]),    \
-                                                        acc[j][i]);                                           \
-                        }                                                                                     \
-                    }                                                                                         \
-                }                                                                                             \
-            }                                                                                                 \
-            for (int j = 0; j < MR; j++)                                                                      \
-                for (int i = 0; i < NR; i++) s[j][i] = hsum_ps(acc[j][i]);                                    \
-        }                                                                                                     \
-    }                                                                                                         \
+                __m256i wv[2];                                                                                 \
+                for (int i = 0; i < NR; i++) wv[i] = _mm256_loadu_si256((const __m256i *)(w + i * kp + p));    \
+                for (int j = 0; j < MR; j++) {                                                                 \
+                    __m256i xv = _mm256_loadu_si256((const __m256i *)(x + j * kp + p));                        \
+                    __m256i ax = _mm256_abs_epi8(xv);                                                          \
+                    for (int i = 0; i < NR; i++) acc[j][i] = DOT(acc[j][i], ax, _mm256_sign_epi8(wv[i], xv));  \
+                }                                                                                              \
+            }                                                                                                  \
+            if (groups == 1) { /* per-row scales: one exact int32 sum, then the scale */                       \
+                for (int j = 0; j < MR; j++)                                                                   \
+                    for (int i = 0; i < NR; i++) s[j][i] = (float)hsum_epi32(acc[j][i]) * (xs[j] * ws[i]);     \
+                return;                                                                                        \
+            }                                                                                                  \
+            for (int j = 0; j < MR; j++)                                                                       \
+                for (int i = 0; i < NR; i++)                                                                   \
+                    facc[j][i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[j][i]),                                \
+                                                 _mm256_set1_ps(xs[j * groups + gi] * ws[i * groups + gi]), facc[j][i]); \
+        }                                                                                                      \
+        for (int j = 0; j < MR; j++)                                                                           \
+            for (int i = 0; i < NR; i++) s[j][i] = hsum_ps(facc[j][i]);                                        \
+    }                                                                                                          \
     TARGET static void NAME(const int8_t *xq, const float *xs, size_t m, const int8_t *wq, const float *ws,     \
                             size_t kp, size_t g, size_t o0, size_t o1, const float *bias, float *out,          \
                             size_t ldo) {                                                                      \

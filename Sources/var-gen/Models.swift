@@ -140,7 +140,7 @@ struct ModelOptions {
         .value("draft-steps", "N", "Scales made by the drafter, 1…S−1; enables CoDe.", default: "the drafter JSON's draft_steps"),
         .value("weights", "f32|f16|q8", "Storage of the transformers' linear weights: f16 halves their memory and traffic "
                + "(F16C kernels, float32 accumulation; float32 on a CPU without F16C). CoDe takes one value or "
-               + "DRAFTER,REFINER (e.g. f16,f32: the drafter's small scales gain from f16). q8: int8 in groups of 32 "
+               + "DRAFTER,REFINER (e.g. f16,f32: the drafter's small scales gain from f16). q8: int8 with per-row scales "
                + "with int8 products, a quarter of the memory (head float32; docs/quantization.md).", default: "f32"),
         .flag("mmap", "Use float32 weight matrices in place from the checkpoint's memory map instead of copying "
               + "them: VAR-d16 needs 1.1 GiB less and loads in 0.5 s instead of 2 s, and processes mapping one file "

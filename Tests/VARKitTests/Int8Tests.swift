@@ -283,30 +283,6 @@ import VARKit
         }
     }
 
-    static func logitReport(_ name: String, _ c: VARConfig, _ f: [Float], _ q: [Float], batch: Int) {
-        let L = c.tokenCount, V = c.vocabSize
-        for si in 0..<c.scaleCount {
-            var maxErr: Float = 0, sumErr = 0.0, sumSq = 0.0, sum = 0.0, agree = 0, n = 0
-            for b in 0..<batch {
-                for p in c.scaleBegins[si]..<c.scaleEnds[si] {
-                    let row = (b * L + p) * V
-                    var af = 0, aq = 0
-                    for v in 0..<V {
-                        let d = abs(f[row + v] - q[row + v])
-                        maxErr = max(maxErr, d); sumErr += Double(d)
-                        sum += Double(f[row + v]); sumSq += Double(f[row + v] * f[row + v])
-                        if f[row + v] > f[row + af] { af = v }
-                        if q[row + v] > q[row + aq] { aq = v }
-                    }
-                    agree += af == aq ? 1 : 0; n += 1
-                }
-            }
-            let count = Double(n * V), mean = sum / count, sd = (sumSq / count - mean * mean).squareRoot()
-            print(String(format: "%@ scale %d (pn %d): max |Δ| %.3e, mean |Δ| %.3e, logit sd %.3f, argmax agree %d/%d",
-                         name, si + 1, c.patchSizes[si], maxErr, sumErr / count, sd, agree, n))
-        }
-    }
-
     @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_Q8_REPORT"] != nil))
     func officialShapeD16() throws {
         let env = ProcessInfo.processInfo.environment
@@ -319,7 +295,7 @@ import VARKit
         for group in [32, 0] {
             let q8 = Self.randomModel(c, precision: .int8, group: group)
             print("group \(group == 0 ? "per-row" : String(group)): weights \(q8.weightBytes) B")
-            Self.logitReport(group == 0 ? "per-row" : "g32", c, f, q8.teacherForcedLogits(labels: labels, inputs: inputs).data,
+            logitErrorReport(group == 0 ? "per-row" : "g32", c, f, q8.teacherForcedLogits(labels: labels, inputs: inputs).data,
                              batch: labels.count)
         }
         let q8 = Self.randomModel(c, precision: .int8, group: 0)
@@ -353,5 +329,32 @@ import VARKit
         print(String(format: "%d generations: tokens equal %d/%d (%.1f%%); PSNR (images in [0,1]) median %.2f dB, min %.2f, max %.2f, mean %.2f",
                      count, allSame, all, 100 * Double(allSame) / Double(all), sorted[sorted.count / 2], sorted.first ?? 0,
                      sorted.last ?? 0, psnrs.reduce(0, +) / Double(psnrs.count)))
+    }
+}
+
+/// Prints, per scale, the error of teacher-forced logits `q` against float32 ones `f` (both `(batch, L, V)`): max and
+/// mean |Δ|, the logits' spread, and how often the most likely token agrees (the float16 and int8 reports).
+func logitErrorReport(_ name: String, _ c: VARConfig, _ f: [Float], _ q: [Float], batch: Int) {
+    let L = c.tokenCount, V = c.vocabSize
+    for si in 0..<c.scaleCount {
+        var maxErr: Float = 0, sumErr = 0.0, sumSq = 0.0, sum = 0.0, maxAbs: Float = 0, agree = 0, n = 0
+        for b in 0..<batch {
+            for p in c.scaleBegins[si]..<c.scaleEnds[si] {
+                let row = (b * L + p) * V
+                var af = 0, aq = 0
+                for v in 0..<V {
+                    let d = abs(f[row + v] - q[row + v])
+                    maxErr = max(maxErr, d); sumErr += Double(d); maxAbs = max(maxAbs, abs(f[row + v]))
+                    sum += Double(f[row + v]); sumSq += Double(f[row + v] * f[row + v])
+                    if f[row + v] > f[row + af] { af = v }
+                    if q[row + v] > q[row + aq] { aq = v }
+                }
+                agree += af == aq ? 1 : 0; n += 1
+            }
+        }
+        let count = Double(n * V), mean = sum / count, sd = (sumSq / count - mean * mean).squareRoot()
+        print(String(format: "%@ scale %d (pn %d): max |Δ| %.3e, mean |Δ| %.3e, logit sd %.3f, max |logit| %.3f, "
+                     + "max/sd %.2e, mean/sd %.2e, argmax agree %d/%d", name, si + 1, c.patchSizes[si], maxErr,
+                     sumErr / count, sd, maxAbs, Double(maxErr) / sd, sumErr / count / sd, agree, n))
     }
 }
