@@ -61,7 +61,7 @@ func requireWritableDirectory(_ dir: String, flag: String) throws {
 
 extension WeightPrecision {
     /// The `--weights` spelling.
-    var flagValue: String { self == .float16 ? "f16" : "f32" }
+    var flagValue: String { self == .float16 ? "f16" : self == .int8 ? "q8" : "f32" }
 }
 
 /// The model options shared by generate, sample and edit: `--model` for plain VAR, or `--drafter`/`--refiner`/
@@ -73,9 +73,10 @@ struct ModelOptions {
         .value("drafter", "FILE", "CoDe drafter (alone: plain generation with it).", default: "weights/drafter.pth"),
         .value("refiner", "FILE", "CoDe refiner; enables CoDe.", default: "weights/refiner.pth when --draft-steps is given"),
         .value("draft-steps", "N", "Scales made by the drafter, 1…S−1; enables CoDe.", default: "the drafter JSON's draft_steps"),
-        .value("weights", "f32|f16", "Storage of the transformers' linear weights: f16 halves their memory and traffic "
+        .value("weights", "f32|f16|q8", "Storage of the transformers' linear weights: f16 halves their memory and traffic "
                + "(F16C kernels, float32 accumulation; float32 on a CPU without F16C). CoDe takes one value or "
-               + "DRAFTER,REFINER (e.g. f16,f32: the drafter's small scales gain from f16).", default: "f32"),
+               + "DRAFTER,REFINER (e.g. f16,f32: the drafter's small scales gain from f16). q8: int8 with per-row scales "
+               + "with int8 products, a quarter of the memory (head float32; docs/quantization.md).", default: "f32"),
         .flag("mmap", "Use float32 weight matrices in place from the checkpoint's memory map instead of copying "
               + "them: VAR-d16 needs 1.1 GiB less and loads in 0.5 s instead of 2 s, and processes mapping one file "
               + "share its pages; the products ran ~8% slower on mapped pages on the project machine."),
@@ -101,7 +102,7 @@ struct ModelOptions {
             throw UsageError("--model (plain VAR) cannot be combined with --drafter/--refiner/--draft-steps (CoDe)")
         }
         if model != nil && precision != refinerPrecision {
-            throw UsageError("--weights: two values (drafter,refiner) need CoDe, not --model; give one (f32 or f16)")
+            throw UsageError("--weights: two values (drafter,refiner) need CoDe, not --model; give one (f32, f16 or q8)")
         }
     }
 
@@ -110,7 +111,7 @@ struct ModelOptions {
         guard let text, text.contains(",") else { let p = try precision(text); return (p, p) }
         let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
         guard items.count == 2 else {
-            throw UsageError.invalid("weights", text, expected: "f32, f16, or drafter,refiner such as f16,f32")
+            throw UsageError.invalid("weights", text, expected: "f32, f16, q8, or drafter,refiner such as q8,f32")
         }
         return (try precision(items[0]), try precision(items[1]))
     }
@@ -120,7 +121,8 @@ struct ModelOptions {
         switch text?.trimmed.lowercased() {
         case nil, "f32", "float32": return .float32
         case "f16", "float16": return .float16
-        case let v?: throw UsageError.invalid("weights", v, expected: "f32 or f16")
+        case "q8", "int8": return .int8
+        case let v?: throw UsageError.invalid("weights", v, expected: "f32, f16 or q8")
         }
     }
 

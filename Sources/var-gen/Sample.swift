@@ -93,6 +93,9 @@ struct SampleCommand: Command {
         pipeline.sampling = settings
         pipeline.threads = runtime.threads
         classes = try ClassList.parse(classText, flag: "classes", config: pipeline.primary.config)
+        Records.prefetch(pipeline)
+        manifest = SampleManifest(version: CLI.version, vqvae: try Records.identity(pipeline.tokenizer),
+                                  models: try Records.models(pipeline), sampling: .init(settings), baseSeed: settings.seed)
         if statusOnly {
             shardCount = try SampleStatus.shardCount(shardRequest, environment: context.environment)
             var isDir: ObjCBool = false
@@ -115,9 +118,6 @@ struct SampleCommand: Command {
         } else {
             try requireWritableDirectory(for: output, flag: "output")
         }
-        Records.prefetch(pipeline)
-        manifest = SampleManifest(version: CLI.version, vqvae: try Records.identity(pipeline.tokenizer),
-                                  models: try Records.models(pipeline), sampling: .init(settings), baseSeed: settings.seed)
         let existing: SampleManifest?
         do { existing = try SampleManifest.read(directory: output) } catch { throw UsageError("--output: \(error)") }
         if let existing {

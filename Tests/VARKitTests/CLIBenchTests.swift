@@ -152,7 +152,7 @@ struct CLIBenchTests {
         #expect(try parse(["--weights", "float32"]).models.precision == .float32)
         #expect(try parse([]).models.precision == .float32)
         let bad = runCLI(["bench", "--weights", "bf16"])
-        #expect(bad.code == 2 && bad.err.contains("--weights: got 'bf16'; expected f32 or f16"), "\(bad.err)")
+        #expect(bad.code == 2 && bad.err.contains("--weights: got 'bf16'; expected f32, f16 or q8"), "\(bad.err)")
         let r = runCLI(["bench", "--weights", "f16", "-r", "1", "--warmup", "0", "--json", "--verbose", "--threads", "1"])
         #expect(r.code == 0, "stderr: \(r.err)")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
@@ -204,8 +204,8 @@ struct CLIBenchTests {
         }
         let (d, r) = (plan.drafter, plan.refiner)
         #expect(d.precision == .float16 && r.precision == .float32)
-        for (args, message) in [(["--weights", "f16,f32,f16"], "--weights: got 'f16,f32,f16'; expected f32, f16, or drafter,refiner"),
-                                (["--weights", "f16,bf16"], "--weights: got 'bf16'; expected f32 or f16"),
+        for (args, message) in [(["--weights", "f16,f32,f16"], "--weights: got 'f16,f32,f16'; expected f32, f16, q8, or drafter,refiner"),
+                                (["--weights", "f16,bf16"], "--weights: got 'bf16'; expected f32, f16 or q8"),
                                 (["--model", "m.pth", "--weights", "f16,f32"], "--weights: two values (drafter,refiner) need CoDe")] {
             let bad = runCLI(["bench"] + args)
             #expect(bad.code == 2 && bad.err.contains(message), "\(bad.err)")

@@ -144,32 +144,12 @@ import VARKit
     func officialCheckpointLogits() throws {
         let path = ProcessInfo.processInfo.environment["VARGEN_F16_MODEL"] ?? ""
         let full = try VARModel.load(path: path), half = try VARModel.load(path: path, precision: .float16)
-        let c = full.config, L = c.tokenCount, V = c.vocabSize, labels = [3, 980]
+        let c = full.config, L = c.tokenCount, labels = [3, 980]
         print("weights: float32 \(full.weightBytes) B, float16 \(half.weightBytes) B (\(half.weightPrecision))")
         let inputs = Tensor(shape: [labels.count, L - 1, c.zChannels],
                             data: randomFloats(labels.count * (L - 1) * c.zChannels, seed: 7))
         let f = full.teacherForcedLogits(labels: labels, inputs: inputs).data
         let h = half.teacherForcedLogits(labels: labels, inputs: inputs).data
-        for si in 0..<c.scaleCount {
-            var maxErr: Float = 0, sumErr = 0.0, sumSq = 0.0, sum = 0.0, maxAbs: Float = 0, agree = 0, n = 0
-            for b in labels.indices {
-                for p in c.scaleBegins[si]..<c.scaleEnds[si] {
-                    let row = (b * L + p) * V
-                    var af = 0, ah = 0
-                    for v in 0..<V {
-                        let d = abs(f[row + v] - h[row + v])
-                        maxErr = max(maxErr, d); sumErr += Double(d)
-                        sum += Double(f[row + v]); sumSq += Double(f[row + v] * f[row + v]); maxAbs = max(maxAbs, abs(f[row + v]))
-                        if f[row + v] > f[row + af] { af = v }
-                        if h[row + v] > h[row + ah] { ah = v }
-                    }
-                    agree += af == ah ? 1 : 0; n += 1
-                }
-            }
-            let count = Double(n * V), mean = sum / count, sd = (sumSq / count - mean * mean).squareRoot()
-            print(String(format: "scale %d (pn %d): max |Δ| %.3e, mean |Δ| %.3e, logit sd %.3f, max |logit| %.3f, "
-                         + "max/sd %.2e, mean/sd %.2e, argmax agree %d/%d", si + 1, c.patchSizes[si], maxErr,
-                         sumErr / count, sd, maxAbs, Double(maxErr) / sd, sumErr / count / sd, agree, n))
-        }
+        logitErrorReport("float16", c, f, h, batch: labels.count)
     }
 }

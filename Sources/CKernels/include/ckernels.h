@@ -70,4 +70,28 @@ void vg_sha256_blocks_shani(uint32_t h[8], const uint8_t *data, size_t blocks);
 /* 1 when the CPU has the SHA extensions (SHA-NI) together with SSSE3 and SSE4.1 (used by the SHA-NI path). */
 int vg_cpu_has_sha_ni(void);
 
+/* 8-bit weights (q8.c, docs/quantization.md). Quantized matrices (rows, kp): kp = k rounded up to 32 int8 values
+   per row (zero padded), one float scale per group of g values (g = 32 or g = kp), x ≈ q · scale, |q| ≤ 127. */
+#define VG_Q8_SCALAR 0
+#define VG_Q8_AVX2 1
+#define VG_Q8_AVXVNNI 2
+#define VG_Q8_AVX512VNNI 3
+/* 1 when this CPU runs the given path (VG_Q8_*); the fastest one it runs. */
+int vg_q8_path_supported(int path);
+int vg_q8_best_path(void);
+/* Rows of src (k floats, lds apart) to q (rows, kp) and scales (rows, kp / g): per group d = max|x| / 127,
+   q = nearest-even(x · (1 / d)). Any path other than VG_Q8_SCALAR (which must be supported) uses AVX2;
+   the results are identical. */
+void vg_q8_quantize_rows(const float *src, size_t rows, size_t lds, size_t k, size_t kp, size_t g, int8_t *q,
+                         float *scales, int path);
+/* out[r*ldo + o] = bias[o] + Σ_groups (xs[r][γ] · ws[o][γ]) · Σ_{p ∈ γ} xq[r][p] · wq[o][p] for r < m and
+   o in [o0, o1), both operands quantized with the same kp and g; the inner sums are exact int32. With g = kp
+   every path computes (float)isum · (xs · ws) + bias, identical results; with g = 32 the float sum over groups
+   is path-ordered. bias may be NULL; `path` must be supported. */
+void vg_q8_linear(const int8_t *xq, const float *xs, size_t m, const int8_t *wq, const float *ws, size_t kp, size_t g,
+                  size_t o0, size_t o1, const float *bias, float *out, size_t ldo, int path);
+/* dst (rows, k) = q · scale (the padding dropped). */
+void vg_q8_dequantize_rows(const int8_t *q, const float *scales, size_t rows, size_t k, size_t kp, size_t g,
+                           float *dst);
+
 #endif

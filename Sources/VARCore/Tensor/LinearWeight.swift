@@ -7,6 +7,9 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     /// IEEE binary16 (round to nearest even at load), converted to float32 on the fly and accumulated in float32:
     /// half the weight memory and the weight traffic of the memory-bound small scales (docs/performance.md).
     case float16
+    /// Symmetric int8 with a float32 scale per output row, quantized at load; products quantize their input rows
+    /// the same way and run int8 dot products (`Int8GEMM`). The head stays float32 (docs/quantization.md).
+    case int8
 
     /// Whether this CPU runs the float16 kernels (AVX2 + FMA + F16C).
     public static let float16Supported = vg_cpu_has_f16c() != 0
@@ -16,7 +19,17 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     public var effective: WeightPrecision { self == .float16 && !Self.float16Supported ? .float32 : self }
 
     /// Bytes per stored weight.
-    public var bytesPerWeight: Int { self == .float16 ? 2 : 4 }
+    public var bytesPerWeight: Int { self == .float16 ? 2 : self == .int8 ? 1 : 4 }
+
+    /// Bytes of a stored `(out, in)` matrix (int8: padded rows and their scales).
+    public func matrixBytes(out: Int, in k: Int) -> Int {
+        guard self == .int8 else { return out * k * bytesPerWeight }
+        let kp = Int8GEMM.paddedWidth(k), g = Int8GEMM.groupSize == 0 ? kp : Int8GEMM.groupSize
+        return out * (kp + kp / g * MemoryLayout<Float>.stride)
+    }
+
+    /// The precision of the output head's matrices (head and its AdaLN) under this one: int8 keeps them float32.
+    var head: WeightPrecision { self == .int8 ? .float32 : self }
 
     /// One line naming the storage and the kernels, for `--verbose`.
     public var kernelDescription: String {
@@ -26,6 +39,9 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
         case .float16:
             return "float16 weights (F16C: fused kernel ≤ \(HalfGEMM.maxRows) rows, ≤ \(HalfGEMM.longRows) for inputs "
                 + "≥ \(HalfGEMM.longK) wide; float32 panels + sgemm above)"
+        case .int8:
+            return "int8 weights (" + (Int8GEMM.groupSize == 0 ? "per-row scales" : "groups of \(Int8GEMM.groupSize)")
+                + ", \(Int8GEMM.pathName(vg_q8_best_path())) int8 products; head float32)"
         }
     }
 }
@@ -37,6 +53,7 @@ struct LinearWeight {
         case float32([Float])
         case mapped(MappedFloats)  // float32 in the checkpoint file's pages
         case float16([UInt16])     // binary16 bit patterns
+        case int8(QuantizedMatrix)
     }
 
     let outFeatures: Int
@@ -44,7 +61,7 @@ struct LinearWeight {
     let storage: Storage
 
     /// Stores `tensor (out, in)` with `precision.effective`.
-    init(_ tensor: Tensor, precision: WeightPrecision) {
+    init(_ tensor: Tensor, precision: WeightPrecision, int8Group: Int = Int8GEMM.groupSize) {
         precondition(tensor.rank == 2, "LinearWeight needs a (out, in) matrix, got \(tensor.shape)")
         outFeatures = tensor.shape[0]
         inFeatures = tensor.shape[1]
@@ -53,6 +70,8 @@ struct LinearWeight {
             storage = .float32(tensor.data)
         case .float16:
             storage = .float16(HalfConversion.half(tensor.data))
+        case .int8:
+            storage = .int8(QuantizedMatrix(tensor.data, outFeatures: outFeatures, inFeatures: inFeatures, group: int8Group))
         }
     }
 
@@ -71,13 +90,19 @@ struct LinearWeight {
     }
 
     var precision: WeightPrecision {
-        if case .float16 = storage { return .float16 }
-        return .float32
+        switch storage {
+        case .float16: return .float16
+        case .int8: return .int8
+        default: return .float32
+        }
     }
 
     var shape: [Int] { [outFeatures, inFeatures] }
     var count: Int { outFeatures * inFeatures }
-    var bytes: Int { count * precision.bytesPerWeight }
+    var bytes: Int {
+        if case let .int8(q) = storage { return q.bytes }
+        return count * precision.bytesPerWeight
+    }
 
     /// The weights as float32 (the stored values exactly; float16 ones widened).
     var tensor: Tensor {
@@ -85,6 +110,7 @@ struct LinearWeight {
         case let .float32(d): return Tensor(shape: shape, data: d)
         case let .mapped(m): return Tensor(shape: shape, data: Array(m.buffer))
         case let .float16(h): return Tensor(shape: shape, data: HalfConversion.float(h))
+        case let .int8(q): return Tensor(shape: shape, data: q.dequantized)
         }
     }
 }

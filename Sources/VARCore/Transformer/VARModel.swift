@@ -55,15 +55,20 @@ public final class VARModel {
     /// them optional to the reader with `VARModel.optionalKeys(for:)`. The linear layers' weight matrices
     /// (blocks' qkv, proj, fc1, fc2, ada and the head's) are stored with `precision.effective`; embeddings,
     /// biases and norms stay float32. Float32 matrices come from `inPlace` when it has them (no copy).
-    public init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: Bool = false,
-                weights w: some WeightSource) {
+    public convenience init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: Bool = false,
+                            weights w: some WeightSource) {
+        self.init(config: config, precision: precision, int8Group: Int8GEMM.groupSize, inPlace: inPlace, weights: w)
+    }
+
+    /// `int8Group`: inputs per int8 weight scale (0: per row; measured alternatives, docs/quantization.md).
+    init(config: VARConfig, precision: WeightPrecision, int8Group: Int, inPlace: Bool, weights w: some WeightSource) {
         self.config = config
         weightPrecision = precision.effective
-        func matrix(_ scope: any WeightSource, _ name: String, _ shape: [Int]) -> LinearWeight {
-            if inPlace, precision.effective == .float32, let m = scope.inPlace(name, shape) {
+        func matrix(_ scope: any WeightSource, _ name: String, _ shape: [Int], _ p: WeightPrecision) -> LinearWeight {
+            if inPlace, p.effective == .float32, let m = scope.inPlace(name, shape) {
                 return LinearWeight(mapped: m, shape: shape)
             }
-            return LinearWeight(scope(name, shape), precision: precision)
+            return LinearWeight(scope(name, shape), precision: p, int8Group: int8Group)
         }
         let C = config.width, L = config.tokenCount
         let start = w("pos_start", [1, 1, C])
@@ -85,12 +90,14 @@ public final class VARModel {
         wordEmbedBias = word("bias", [C])
         classEmb = w.scope("class_emb")("weight", [config.numClasses + 1, C])
         let blockScope = w.scope("blocks")
-        blocks = (0..<config.depth).map { VARBlockWeights(config: config, block: blockScope.scope($0), matrix: matrix) }
+        blocks = (0..<config.depth).map {
+            VARBlockWeights(config: config, block: blockScope.scope($0), matrix: { matrix($0, $1, $2, precision) })
+        }
         let headAdaScope = w.scope("head_nm").scope("ada_lin").scope(1)
-        headAda = matrix(headAdaScope, "weight", [2 * C, C])
+        headAda = matrix(headAdaScope, "weight", [2 * C, C], precision.head)
         headAdaBias = headAdaScope("bias", [2 * C])
         let headScope = w.scope("head")
-        head = matrix(headScope, "weight", [config.vocabSize, C])
+        head = matrix(headScope, "weight", [config.vocabSize, C], precision.head)
         headBias = headScope("bias", [config.vocabSize])
     }
 
@@ -139,8 +146,9 @@ public final class VARModel {
         let C = c.width, L = c.tokenCount, h = c.mlpHidden
         let vectors = C + L * C + C * c.zChannels + C + (c.numClasses + 1) * C + 2 * C + c.vocabSize
             + c.depth * (3 * C + c.heads + C + h + C + 6 * C)
-        let matrices = 2 * C * C + c.vocabSize * C + c.depth * (3 * C * C + C * C + h * C + C * h + 6 * C * C)
-        return vectors * MemoryLayout<Float>.stride + matrices * precision.effective.bytesPerWeight
+        let p = precision.effective, head = p.head.matrixBytes(out: 2 * C + c.vocabSize, in: C)
+        let block = p.matrixBytes(out: 3 * C + C + h + 6 * C, in: C) + p.matrixBytes(out: C, in: h)
+        return vectors * MemoryLayout<Float>.stride + head + c.depth * block
     }
 
     /// KV-cache bytes for a generation of `batch` images (2B rows with CFG) over `positions` positions

@@ -50,6 +50,11 @@ public final class VARWorkspace {
             let slice = CachedAttention.scoreSlice(maxGroup: group, keys: keys, headDim: c.headDim)
             scores = max(scores, Parallel.processorCount * slice)
             logits = max(logits, rows * logitPositions * c.vocabSize)
+            if precision.effective == .int8 {    // the quantized inputs of the widest product
+                let g = Int8GEMM.groupSize, kC = Int8GEMM.paddedWidth(C), kH = Int8GEMM.paddedWidth(c.mlpHidden)
+                weights = max(weights, Int8GEMM.scratchFloats(rows: R, paddedIn: kC, group: g),
+                              Int8GEMM.scratchFloats(rows: R, paddedIn: kH, group: g))
+            }
             guard precision.effective == .float16 else { return }
             if R >= HalfGEMM.wholeRows { weights = max(weights, C * max(3 * C, c.mlpHidden)) }
             // The head runs on all R rows, or one row's tail at a time (`VARSession.forward`).
@@ -290,6 +295,8 @@ public final class VARSession {
                     HalfGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out,
                                     scratch: scratch)
                 }
+            case let .int8(q):
+                Int8GEMM.linear(x, rows: rows, weight: q, bias: bp, into: out, scratch: scratch)
             case let .float32(f):
                 f.withUnsafeBufferPointer { wb in
                     if let wp = wb.baseAddress { linear32(x, rows: rows, weight: wp, outF, inF, bias: bp, into: out) }
