@@ -41,8 +41,7 @@ struct BenchCommand: Command {
     var profile: Bool
     var interleave: Bool
     /// One pipeline per `--draft-steps` value (one plain pipeline without CoDe).
-    var pipelines: [Pipeline] = []
-    var vaePath = ""
+    var pipelines: [PipelineConfiguration] = []
     var settings: [SamplingConfig] = []
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
@@ -108,76 +107,53 @@ struct BenchCommand: Command {
                 let depths = n == 0 ? [random[0]] : random
                 pipelines.append(try Self.randomPipeline(depths, draftSteps: n, precision: models.precision,
                                                           refinerPrecision: models.refinerPrecision))
-                vaePath = "random"
             } else {
                 var m = models
                 m.draftSteps = n == 0 ? nil : n
                 if n == 0 { m.refiner = nil }
-                let (pipeline, vae) = try m.resolve(context)
-                pipelines.append(pipeline)
-                vaePath = vae
+                pipelines.append(try m.resolve(context))
             }
         }
         settings = try pipelines.map { try sampling.resolve(for: $0) }
+        for i in pipelines.indices {
+            pipelines[i].sampling = settings[i]
+            pipelines[i].threads = runtime.threads
+        }
     }
 
     /// Pipelines over official configurations; paths are labels ("random-d30"), never opened.
     static func randomPipeline(_ depths: [Int], draftSteps: Int?, precision: WeightPrecision = .float32,
-                               refinerPrecision: WeightPrecision? = nil) throws -> Pipeline {
-        func file(_ d: Int, plainDefaults: Bool, _ precision: WeightPrecision) -> ModelFile {
+                               refinerPrecision: WeightPrecision? = nil) throws -> PipelineConfiguration {
+        func file(_ d: Int, plainDefaults: Bool, _ precision: WeightPrecision) -> ModelSource {
             var c = VARConfig.official(depth: d)
             if !plainDefaults { c.sampling = nil }    // CoDe: the official CoDe settings (top-k 600, temperatures)
-            return ModelFile(path: "random-d\(d)", config: c, precision: precision)
+            return ModelSource(path: "random-d\(d)", config: c, precision: precision)
         }
-        if depths.count == 1 { return .plain(file(depths[0], plainDefaults: true, precision)) }
+        if depths.count == 1 {
+            return try PipelineConfiguration(models: .plain(file(depths[0], plainDefaults: true, precision)), tokenizer: "random")
+        }
         let d = file(depths[0], plainDefaults: false, precision)
         let r = file(depths[1], plainDefaults: false, refinerPrecision ?? precision)
-        let S = d.config.scaleCount
-        let n = draftSteps ?? min(8, S - 1)
-        guard (1...(S - 1)).contains(n) else {
-            throw UsageError("--draft-steps: got \(n); expected 1…\(S - 1) (the model has \(S) scales)")
-        }
-        do { try CoDeGenerator.checkPair(d.config, r.config, draftSteps: n) } catch {
-            throw UsageError("--random: \(error)")
-        }
-        return .collaborative(drafter: d, refiner: r, draftSteps: n)
+        let plan = try ModelOptions.plan(drafter: d, refiner: r, draftSteps: draftSteps, pairFlag: "--random")
+        return try PipelineConfiguration(models: .collaborative(plan), tokenizer: "random")
     }
 
-    /// The models, built once and shared by every configuration of the sweep.
-    struct Loaded {
-        var vqvae: VQVAE
-        var vqvaeBytes: Int
-        var drafter: VARModel
-        var refiner: VARModel?
-    }
-
-    func load() throws -> Loaded {
-        // A CoDe pipeline needs both models; the drafter-alone baseline (`off`) uses its drafter.
-        let first = pipelines.first { if case .collaborative = $0 { true } else { false } } ?? pipelines[0]
-        if random != nil {
-            let w = RandomWeights(seed: 1)
-            let vq = VQVAE(config: .official256, weights: w)
-            let bytes = w.tensors.values.reduce(0) { $0 + $1.count } * 4
-            switch first {
-            case let .plain(m):
-                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: m.config, randomSeed: 1, precision: m.precision),
-                              refiner: nil)
-            case let .collaborative(d, r, _):
-                return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: VARModel(config: d.config, randomSeed: 1, precision: d.precision),
-                              refiner: VARModel(config: r.config, randomSeed: 2, precision: r.precision))
-            }
-        }
-        let checkpoint = try Checkpoint(path: vaePath)
-        let vq = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: vaePath, checkpoint))
-        let bytes = VQVAE.weightBytes(checkpoint: checkpoint)
-        switch first {
+    /// The models, built (or loaded) once through the first CoDe configuration (else the first one) and
+    /// shared by every configuration of the sweep (`GenerationPipeline.reconfigured`).
+    func load() throws -> GenerationPipeline {
+        let first = pipelines.first { if case .collaborative = $0.models { true } else { false } } ?? pipelines[0]
+        guard random != nil else { return try GenerationPipeline(first) }
+        let w = RandomWeights(seed: 1)
+        let vq = ImageTokenizer(vqvae: VQVAE(config: .official256, weights: w), path: first.tokenizer)
+        let bytes = w.tensors.values.reduce(0) { $0 + $1.count } * 4
+        switch first.models {
         case let .plain(m):
-            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: try m.load(), refiner: nil)
-        case let .collaborative(d, r, _):
-            let drafter = try d.load()
-            let same = URL(fileURLWithPath: d.path).standardizedFileURL == URL(fileURLWithPath: r.path).standardizedFileURL
-            return Loaded(vqvae: vq, vqvaeBytes: bytes, drafter: drafter,
-                          refiner: same ? drafter : try r.load())
+            return try GenerationPipeline(first, tokenizer: vq, tokenizerWeightBytes: bytes,
+                                          drafter: VARModel(config: m.config, randomSeed: 1, precision: m.precision), refiner: nil)
+        case let .collaborative(plan):
+            return try GenerationPipeline(first, tokenizer: vq, tokenizerWeightBytes: bytes,
+                                          drafter: VARModel(config: plan.drafter.config, randomSeed: 1, precision: plan.drafter.precision),
+                                          refiner: VARModel(config: plan.refiner.config, randomSeed: 2, precision: plan.refiner.precision))
         }
     }
 
@@ -220,10 +196,10 @@ struct BenchCommand: Command {
             }
         }
         var env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil,
-                                           weights: loaded.drafter.weightPrecision,
-                                           refinerWeights: loaded.refiner?.weightPrecision)
-        env.mappedBytes = loaded.drafter.mappedWeightBytes
-            + (loaded.refiner.map { $0 === loaded.drafter ? 0 : $0.mappedWeightBytes } ?? 0)
+                                           weights: loaded.models.drafter.weightPrecision,
+                                           refinerWeights: loaded.models.refiner?.weightPrecision)
+        env.mappedBytes = loaded.models.drafter.mappedWeightBytes
+            + (loaded.models.refiner.map { $0 === loaded.models.drafter ? 0 : $0.mappedWeightBytes } ?? 0)
         let peakRSS = ProcessMemory.current()?.peakResidentBytes ?? 0
         if json {
             let record: [String: Any] = [
@@ -243,34 +219,18 @@ struct BenchCommand: Command {
         }
     }
 
-    /// One configuration's engine and the accountant its buffers are charged to.
+    /// One configuration's pipeline over the loaded models, with its own accountant.
     struct Made {
-        var engine: Engine
-        var accountant: MemoryAccountant
+        var engine: GenerationPipeline
+        var accountant: MemoryAccountant { engine.accountant }
     }
 
-    func makeEngine(_ pi: Int, _ loaded: Loaded) throws -> Made {
-        let pipeline = pipelines[pi]
-        let accountant = MemoryAccountant()
-        accountant.charge(loaded.vqvaeBytes, to: .weights("vqvae"))
-        let refiner = loaded.refiner.flatMap { $0 === loaded.drafter ? nil : $0 }
-        if case .plain = pipeline {
-            accountant.charge(loaded.drafter.weightBytes, to: .weights("model"))
-        } else {
-            accountant.charge(loaded.drafter.weightBytes, to: .weights(refiner == nil ? "drafter+refiner" : "drafter"))
-            if let refiner { accountant.charge(refiner.weightBytes, to: .weights("refiner")) }
-        }
-        let prediction = Engine.predict(pipeline: pipeline, vqvae: loaded.vqvae.config,
-                                        vqvaeWeightBytes: loaded.vqvaeBytes,
-                                        vqvaeFileBytes: random == nil ? fileSize(vaePath) : 0,
-                                        moreSmooth: settings[pi].moreSmooth)
-        let engine = try Engine(pipeline: pipeline, vqvae: loaded.vqvae, vaePath: vaePath, drafter: loaded.drafter,
-                                refiner: loaded.refiner, prediction: prediction, accountant: accountant)
-        return Made(engine: engine, accountant: accountant)
+    func makeEngine(_ pi: Int, _ loaded: GenerationPipeline) throws -> Made {
+        Made(engine: try loaded.reconfigured(pipelines[pi]))
     }
 
     /// One generate + decode call of `batch` images (classes 0, 1, …), timed and split.
-    func timedCall(_ engine: Engine, _ pi: Int, batch: Int) throws -> BenchSample {
+    func timedCall(_ engine: GenerationPipeline, _ pi: Int, batch: Int) throws -> BenchSample {
         let n = engine.config.numClasses
         let labels = (0..<batch).map { $0 % n }
         let seeds = settings[pi].seeds(count: batch)
@@ -278,17 +238,17 @@ struct BenchCommand: Command {
         if profile { engine.workspace.profile = OpProfile() }
         var seen = OpProfile()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let out = try engine.generate(labels: labels, seeds: seeds, sampling: settings[pi]) { p in
+        let out = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings[pi]) { p in
             sample.record(p)
             if let now = engine.workspace.profile {
-                sample.record(now - seen, role: BenchSample.role(p.stage))
+                sample.record(now - seen, role: ModelRole(p.stage))
                 seen = now
             }
             return true
         }
         engine.workspace.profile = nil
         sample.total = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-        sample.decode = engine.lastTimings.decode
+        sample.decode = out.decodeSeconds
         precondition(out.images.count == batch)     // keeps the result alive
         return sample
     }
@@ -329,27 +289,19 @@ extension BenchCommand {
 struct BenchSample {
     var total = 0.0, decode = 0.0, sampling = 0.0
     /// Transformer seconds by model role ("drafter", "refiner", or "model" for plain VAR).
-    var transformer: [String: Double] = [:]
+    var transformer: [ModelRole: Double] = [:]
     /// Per scale: (role, transformer seconds, sampling seconds).
-    var scales: [(role: String, transformer: Double, sampling: Double)] = []
+    var scales: [(role: ModelRole, transformer: Double, sampling: Double)] = []
 
     /// Operation times by model role (with `--profile`).
-    var profile: [String: OpProfile] = [:]
+    var profile: [ModelRole: OpProfile] = [:]
 
-    static func role(_ stage: GenerationProgress.Stage) -> String {
-        switch stage {
-        case .generate: "model"
-        case .draft: "drafter"
-        case .refine: "refiner"
-        }
-    }
-
-    mutating func record(_ ops: OpProfile, role: String) {
+    mutating func record(_ ops: OpProfile, role: ModelRole) {
         profile[role] = (profile[role] ?? OpProfile()) + ops
     }
 
     mutating func record(_ p: GenerationProgress) {
-        let role = Self.role(p.stage)
+        let role = ModelRole(p.stage)
         transformer[role, default: 0] += p.transformerSeconds
         sampling += p.samplingSeconds
         scales.append((role, p.transformerSeconds, p.samplingSeconds))
@@ -364,7 +316,7 @@ func median(_ xs: [Double]) -> Double {
 
 /// One row of the sweep: a pipeline (models, CoDe split) at one batch size.
 struct BenchResult {
-    var pipeline: Pipeline
+    var pipeline: PipelineConfiguration
     var batch: Int
     var samples: [BenchSample]
     var patchSizes: [Int]
@@ -374,9 +326,9 @@ struct BenchResult {
     /// Peak KV cache plus peak activations (each category's own peak), bytes.
     var kvActivationPeak: Int { memory[.kvCache].peak + memory[.activations].peak }
 
-    var roles: [String] {
-        if case .collaborative = pipeline { return ["drafter", "refiner"] }
-        return ["model"]
+    var roles: [ModelRole] {
+        if case .collaborative = pipeline.models { return [.drafter, .refiner] }
+        return [.model]
     }
     var perImage: [Double] { samples.map { $0.total / Double(batch) } }
     var secondsPerImage: Double { median(perImage) }
@@ -385,11 +337,11 @@ struct BenchResult {
         let xs = perImage, m = xs.reduce(0, +) / Double(xs.count)
         return (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(max(1, xs.count - 1))).squareRoot()
     }
-    func transformer(_ role: String) -> Double { median(samples.map { ($0.transformer[role] ?? 0) / Double(batch) }) }
+    func transformer(_ role: ModelRole) -> Double { median(samples.map { ($0.transformer[role] ?? 0) / Double(batch) }) }
     var sampling: Double { median(samples.map { $0.sampling / Double(batch) }) }
     var decode: Double { median(samples.map { $0.decode / Double(batch) }) }
     /// Per scale, medians over the repeats of the whole call's seconds.
-    var scaleRows: [(scale: Int, role: String, transformer: Double, sampling: Double)] {
+    var scaleRows: [(scale: Int, role: ModelRole, transformer: Double, sampling: Double)] {
         guard let first = samples.first else { return [] }
         return first.scales.indices.map { i in
             (i, first.scales[i].role, median(samples.map { $0.scales[i].transformer }),
@@ -402,7 +354,7 @@ struct BenchResult {
 
     var json: [String: Any] {
         var t: [String: Any] = [:]
-        for r in roles { t[r] = transformer(r) }
+        for r in roles { t[r.description] = transformer(r) }
         return [
             "models": pipeline.modelDescription, "draft_steps": pipeline.draftSteps ?? NSNull(), "batch": batch,
             "seconds_per_image_median": secondsPerImage, "seconds_per_image_sd": sd,
@@ -411,7 +363,7 @@ struct BenchResult {
             "transformer_seconds_per_image": t, "sampling_seconds_per_image": sampling,
             "decode_seconds_per_image": decode, "accounted_peak_bytes": accountedPeak,
             "kv_cache_peak_bytes": memory[.kvCache].peak, "activations_peak_bytes": memory[.activations].peak,
-            "scales": scaleRows.map { ["scale": $0.scale, "pn": patchSizes[$0.scale], "model": $0.role,
+            "scales": scaleRows.map { ["scale": $0.scale, "pn": patchSizes[$0.scale], "model": $0.role.description,
                                         "transformer_seconds_per_call": $0.transformer,
                                         "sampling_seconds_per_call": $0.sampling] as [String: Any] },
         ]
@@ -422,7 +374,7 @@ struct BenchResult {
             + "sampling s/image | decode s/image | peak accounted |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
         for r in rs {
             let tr = r.roles.map { role in
-                String(format: "%.3f", r.transformer(role)) + (role == "model" ? "" : " (\(role))")
+                String(format: "%.3f", r.transformer(role)) + (role == .model ? "" : " (\(role))")
             }.joined(separator: " + ")
             s += String(format: "| %@ | %d | %.3f | %.3f–%.3f, %.3f | %.3f | %@ | %.3f | %.3f | %@ |\n",
                         r.label, r.batch, r.secondsPerImage, r.perImage.min() ?? 0, r.perImage.max() ?? 0, r.sd,
@@ -432,7 +384,7 @@ struct BenchResult {
     }
 
     /// Median seconds per image of `op` for `role`, and the FLOP rate.
-    func profile(_ role: String, _ op: OpProfile.Op) -> (seconds: Double, gflops: Double) {
+    func profile(_ role: ModelRole, _ op: OpProfile.Op) -> (seconds: Double, gflops: Double) {
         let secs = samples.map { ($0.profile[role]?[op] ?? 0) / Double(batch) }
         let flops = (samples.first?.profile[role]?.flops(op) ?? 0) / Double(batch)
         let s = median(secs)
@@ -447,11 +399,11 @@ struct BenchResult {
                 let rows = OpProfile.Op.allCases.map { ($0, r.profile(role, $0)) }
                 let total = rows.reduce(0) { $0 + $1.1.seconds }
                 for (op, v) in rows where v.seconds > 0 {
-                    s += String(format: "| %@ | %d | %@ | %@ | %.4f | %.1f %% | %@ |\n", r.label, r.batch, role, op.name,
+                    s += String(format: "| %@ | %d | %@ | %@ | %.4f | %.1f %% | %@ |\n", r.label, r.batch, role.description, op.name,
                                 v.seconds, 100 * v.seconds / max(total, 1e-12),
                                 v.gflops > 0 ? String(format: "%.1f", v.gflops) : "")
                 }
-                s += String(format: "| %@ | %d | %@ | **all operations** | %.4f | 100 %% | |\n", r.label, r.batch, role, total)
+                s += String(format: "| %@ | %d | %@ | **all operations** | %.4f | 100 %% | |\n", r.label, r.batch, role.description, total)
             }
         }
         return s
@@ -466,9 +418,9 @@ struct BenchResult {
             + "| KV cache + activations peak |\n| --- | --- | --- | --- | --- | --- | --- |\n"
         var any = false
         for r in rs {
-            guard case let .collaborative(d, _, _) = r.pipeline,
+            guard case let .collaborative(plan) = r.pipeline.models,
                   let base = rs.first(where: { b in
-                      if case let .plain(m) = b.pipeline { m.name == d.name && b.batch == r.batch } else { false }
+                      if case let .plain(m) = b.pipeline.models { m.name == plan.drafter.name && b.batch == r.batch } else { false }
                   }) else { continue }
             any = true
             func ratio(_ f: (BenchSample) -> Double) -> Double {
@@ -491,7 +443,7 @@ struct BenchResult {
         for r in rs {
             for row in r.scaleRows {
                 s += String(format: "| %@ | %d | %d | %d | %@ | %.4f | %.4f |\n", r.label, r.batch, row.scale + 1,
-                            r.patchSizes[row.scale], row.role, row.transformer, row.sampling)
+                            r.patchSizes[row.scale], row.role.description, row.transformer, row.sampling)
             }
         }
         return s

@@ -38,7 +38,7 @@ struct DecodeCommand: Command {
     func run(_ context: CLIContext) throws {
         runtime.apply(context.console)
         let contents = try TokenFile.read(tokensPath)
-        let vq = try TokenizerLoader.load(vaePath)
+        let vq = try ImageTokenizer(path: vaePath)
         guard contents.patchSizes == vq.config.patchSizes else {
             throw CLIFailure("the tokens have scales \(contents.patchSizes) but the VQVAE \(vaePath) uses \(vq.config.patchSizes)"
                              + "\nHINT: pass the --vae the tokens were made with")
@@ -46,7 +46,7 @@ struct DecodeCommand: Command {
         if let bad = contents.tokens.joined().first(where: { $0 < 0 || Int($0) >= vq.config.vocabSize }) {
             throw CLIFailure("token \(bad) is outside the VQVAE's vocabulary 0…\(vq.config.vocabSize - 1)")
         }
-        let images = try RGBImage.images(from: vq.decode(tokens: contents.tokens))
+        let images = try vq.decode(tokens: contents.tokens)
         let paths = try writeImages(images, output: output, grid: grid,
                                     text: { i in "decoded from \(URL(fileURLWithPath: tokensPath).lastPathComponent)"
                                             + (contents.labels.map { " class=\($0[i])" } ?? "") })

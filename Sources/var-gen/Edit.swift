@@ -31,8 +31,7 @@ struct EditCommand: Command {
     var grid: Bool
     var saveTokens: String?
 
-    var pipeline: Pipeline!
-    var vaePath = ""
+    var pipeline: PipelineConfiguration!
     var settings = SamplingConfig()
     var label = 0
 
@@ -68,7 +67,7 @@ struct EditCommand: Command {
     mutating func validate(_ context: CLIContext) throws {
         try requireReadableFile(input, flag: "input")
         if let maskPath { try requireReadableFile(maskPath, flag: "mask") }
-        (pipeline, vaePath) = try models.resolve(context)
+        pipeline = try models.resolve(context)
         let image: RGBImage
         do { image = try PNG.read(input).image } catch { throw UsageError("--input: \(error)") }
         guard image.width > 0, image.height > 0 else { throw UsageError("--input: '\(input)' is empty") }
@@ -81,6 +80,8 @@ struct EditCommand: Command {
             }
         }
         settings = try sampling.resolve(for: pipeline)
+        pipeline.sampling = settings
+        pipeline.threads = runtime.threads
         let labels = try ClassList.parse(classText, flag: "class", config: pipeline.primary.config)
         guard labels.count == 1 else { throw UsageError("--class: give one class for an edit") }
         label = labels[0]
@@ -124,8 +125,8 @@ struct EditCommand: Command {
         runtime.apply(console, weightsOf: models)
         let raw = try PNG.read(input).image
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
-        let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }
-        let size = engine.vqvae.config.imageSize
+        let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
+        let size = engine.tokenizer.config.imageSize
         let image = Self.fitted(raw, size: size)
         if raw.width != size || raw.height != size {
             let crop = min(raw.width, raw.height)
@@ -142,26 +143,27 @@ struct EditCommand: Command {
         } else {
             keepLast = Self.keepMask(box: box!, side: side, outpaint: outpaint)
         }
-        let original = engine.vqvae.tokens(from: image.tensor())       // per scale (1, pn²)
+        let original = engine.tokenizer.tokens(from: image)       // per scale (1, pn²)
         let hook = EditingHook(mask: keepLast, side: side, patchSizes: sizes, originalTokens: original, batch: count)
         let seeds = settings.seeds(count: count)
         progress.message("editing \(input): \(keepLast.filter { $0 <= 0.5 }.count)/\(keepLast.count) cells regenerated as class "
                          + "\(ClassList.name(label, engine.config)), \(describe(settings))")
         let labels = Array(repeating: label, count: count)
-        let (images, tokens) = try engine.generate(labels: labels, seeds: seeds, sampling: settings,
-                                                   editing: hook, progress: progress.handler(prefix: ""))
+        let out = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings,
+                                           editing: hook, progress: progress.handler(prefix: ""))
+        let (images, tokens) = (out.images, out.tokens)
         progress.finish()
         let common = "input=\(URL(fileURLWithPath: input).lastPathComponent) \(modeDescription) class=\(label)"
         let tail = "\(describe(settings)) model=\(pipeline.modelDescription)"
             + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "")
-            + " vae=\(URL(fileURLWithPath: vaePath).lastPathComponent) version=\(CLI.version)"
+            + " vae=\(URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent) version=\(CLI.version)"
         var paths = try writeImages(images, output: output, grid: grid,
                                     gridText: "edit \(common) seeds=\(seeds[0])-\(seeds[count - 1]) \(tail)") { i in
             "edit \(common) seed=\(seeds[i]) \(tail)"
         }
         if let saveTokens {
             try TokenFile.write(tokens: tokens, labels: labels, seeds: seeds, patchSizes: sizes,
-                                metadata: ["vae": URL(fileURLWithPath: vaePath).lastPathComponent, "model": pipeline.modelDescription,
+                                metadata: ["vae": URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent, "model": pipeline.modelDescription,
                                            "sampling": describe(settings), "edit": "\(common)"],
                                 to: saveTokens)
             paths.append(saveTokens)

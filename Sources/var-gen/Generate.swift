@@ -29,8 +29,7 @@ struct GenerateCommand: Command {
     var saveTokens: String?
 
     // Resolved by validate().
-    var pipeline: Pipeline!
-    var vaePath = ""
+    var pipeline: PipelineConfiguration!
     var settings = SamplingConfig()
     var labels: [Int] = []
 
@@ -52,8 +51,10 @@ struct GenerateCommand: Command {
     }
 
     mutating func validate(_ context: CLIContext) throws {
-        (pipeline, vaePath) = try models.resolve(context)
+        pipeline = try models.resolve(context)
         settings = try sampling.resolve(for: pipeline)
+        pipeline.sampling = settings
+        pipeline.threads = runtime.threads
         let config = pipeline.primary.config
         let chosen = try classText.map { try ClassList.parse($0, flag: "class", config: config) }
         let n = count ?? chosen?.count ?? 1
@@ -79,9 +80,7 @@ struct GenerateCommand: Command {
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
         let n = labels.count
         let b = try chooseBatch(images: n, progress: progress)
-        let engine = try Engine(pipeline: pipeline, vaePath: vaePath, moreSmooth: settings.moreSmooth) {
-            progress.message("loading \($0)")
-        }
+        let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
         if runtime.verbose { progress.message("timing: models loaded at \(progress.elapsed)") }
         let seeds = settings.seeds(count: n)
         let config = pipeline.primary.config
@@ -91,18 +90,21 @@ struct GenerateCommand: Command {
         var images: [RGBImage] = []
         var tokens: [[Int32]] = Array(repeating: [], count: config.scaleCount)
         let batches = (n + b - 1) / b
-        for (bi, lo) in stride(from: 0, to: n, by: b).enumerated() {
-            let hi = min(n, lo + b)
-            let out = try engine.generate(labels: Array(labels[lo..<hi]), seeds: Array(seeds[lo..<hi]), sampling: settings,
-                                          progress: progress.handler(prefix: batches > 1 ? "batch \(bi + 1)/\(batches): " : ""))
-            if runtime.verbose {
-                let t = engine.lastTimings, k = Double(hi - lo)
-                progress.message(String(format: "timing: batch of %d: transformer %.2fs (%.2fs/image), decode %.2fs "
-                                        + "(%.2fs/image), total %.2fs/image", hi - lo, t.transformer, t.transformer / k,
-                                        t.decode, t.decode / k, (t.transformer + t.decode) / k))
+        let handlers = (0..<batches).map { progress.handler(prefix: batches > 1 ? "batch \($0 + 1)/\(batches): " : "") }
+        try engine.generate(GenerationRequest(labels: labels, seeds: seeds, batchSize: b)) { event in
+            switch event {
+            case let .progress(bi, p): return handlers[bi](p)
+            case let .batch(out):
+                if runtime.verbose {
+                    let k = Double(out.images.count), tt = out.transformerSeconds, td = out.decodeSeconds
+                    progress.message(String(format: "timing: batch of %d: transformer %.2fs (%.2fs/image), decode %.2fs "
+                                            + "(%.2fs/image), total %.2fs/image", out.images.count, tt, tt / k,
+                                            td, td / k, (tt + td) / k))
+                }
+                images += out.images
+                for si in 0..<tokens.count { tokens[si] += out.tokens[si] }
+                return true
             }
-            images += out.images
-            for si in 0..<tokens.count { tokens[si] += out.tokens[si] }
         }
         progress.message("done in \(progress.elapsed)")
         var written: [String] = []
@@ -121,14 +123,14 @@ struct GenerateCommand: Command {
         }
         if let saveTokens {
             try TokenFile.write(tokens: tokens, labels: labels, seeds: seeds, patchSizes: config.patchSizes,
-                                metadata: ["vae": URL(fileURLWithPath: vaePath).lastPathComponent,
+                                metadata: ["vae": URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent,
                                            "model": pipeline.modelDescription, "sampling": describe(settings)],
                                 to: saveTokens)
             written.append(saveTokens)
         }
         for w in written { console.out(w + "\n") }
         if runtime.memoryStats {
-            console.err(renderMemoryReport(engine.accountant.report, predicted: engine.prediction.peak(batch: b)))
+            console.err(renderMemoryReport(engine.accountant.report, predicted: engine.predictMemory(batch: b)))
         }
     }
 
@@ -138,7 +140,7 @@ struct GenerateCommand: Command {
     func chooseBatch(images n: Int, progress: ProgressPrinter) throws -> Int {
         let requested = min(batch ?? 8, n)
         guard let budget = runtime.memoryBudget else { return requested }
-        let prediction = try Engine.predict(pipeline: pipeline, vaePath: vaePath, moreSmooth: settings.moreSmooth)
+        let prediction = try GenerationPipeline.predictMemory(pipeline)
         guard let b = prediction.largestBatch(upTo: requested, budget: budget) else {
             let need = prediction.peak(batch: 1)
             throw CLIFailure("--memory-budget \(ByteSize.format(budget)) is too small for one image: it needs a predicted peak of "
@@ -155,7 +157,7 @@ struct GenerateCommand: Command {
     var commonMetadata: String {
         "\(describe(settings)) model=\(pipeline.modelDescription)"
             + (pipeline.draftSteps.map { " draft_steps=\($0)" } ?? "")
-            + " vae=\(URL(fileURLWithPath: vaePath).lastPathComponent) version=\(CLI.version)"
+            + " vae=\(URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent) version=\(CLI.version)"
     }
 
     /// "class=3 seed=7 cfg=2 …": enough to regenerate the image with `--class 3 --seed 7 …`.

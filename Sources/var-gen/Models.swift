@@ -64,71 +64,6 @@ extension WeightPrecision {
     var flagValue: String { self == .float16 ? "f16" : "f32" }
 }
 
-/// A VAR model file and its configuration (from its JSON or inferred from the checkpoint's tensor shapes;
-/// reading shapes maps the file but loads no weights), and how its linear layers' weights will be held.
-struct ModelFile {
-    var path: String
-    var config: VARConfig
-    /// `--weights` (requested; `precision.effective` is what a CPU without F16C gets).
-    var precision: WeightPrecision = .float32
-    /// `--mmap`: float32 matrices used in place from the file's memory map.
-    var inPlace = false
-
-    /// The model, with this file's configuration, precision and `--mmap` choice.
-    func load() throws -> VARModel {
-        try VARModel.load(path: path, config: config, precision: precision, inPlace: inPlace)
-    }
-
-    static func open(_ path: String, flag: String) throws -> ModelFile {
-        try requireReadableFile(path, flag: flag)
-        do {
-            let json = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json").path
-            if FileManager.default.fileExists(atPath: json) { return ModelFile(path: path, config: try VARConfig.load(json: json)) }
-            return ModelFile(path: path, config: try VARConfig(inferringFrom: try Checkpoint(path: path)))
-        } catch {
-            throw UsageError("--\(flag): cannot read the model configuration of '\(path)': \(error)")
-        }
-    }
-
-    var name: String { URL(fileURLWithPath: path).lastPathComponent }
-
-    /// The VQVAE named by the model's JSON (`"vqvae": "vqvae.pth"`, relative to the model), if any.
-    var vqvaePath: String? {
-        guard let v = config.vqvae else { return nil }
-        if v.hasPrefix("/") { return v }
-        return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(v).path
-    }
-}
-
-/// Which transformer(s) produce the scales.
-enum Pipeline {
-    /// Plain VAR (spec §6.1).
-    case plain(ModelFile)
-    /// CoDe (spec §7): the drafter makes scales 0…N−1, the refiner N…S−1.
-    case collaborative(drafter: ModelFile, refiner: ModelFile, draftSteps: Int)
-
-    /// The model whose configuration defines classes and the schedule.
-    var primary: ModelFile {
-        switch self {
-        case let .plain(m): return m
-        case let .collaborative(d, _, _): return d
-        }
-    }
-
-    /// "drafter.pth" or "drafter.pth+refiner.pth".
-    var modelDescription: String {
-        switch self {
-        case let .plain(m): return m.name
-        case let .collaborative(d, r, _): return "\(d.name)+\(r.name)"
-        }
-    }
-
-    var draftSteps: Int? {
-        if case let .collaborative(_, _, n) = self { return n }
-        return nil
-    }
-}
-
 /// The model options shared by generate, sample and edit: `--model` for plain VAR, or `--drafter`/`--refiner`/
 /// `--draft-steps` for CoDe, and `--vae`.
 struct ModelOptions {
@@ -198,41 +133,47 @@ struct ModelOptions {
         return FileManager.default.fileExists(atPath: refiner) ? refiner : drafter
     }
 
-    /// Opens the configurations (no weights) and checks the pair and the split.
-    func resolve(_ context: CLIContext) throws -> (pipeline: Pipeline, vae: String) {
-        let pipeline: Pipeline
-        func open(_ path: String, flag: String, precision: WeightPrecision) throws -> ModelFile {
-            var file = try ModelFile.open(path, flag: flag)
-            file.precision = precision
-            file.inPlace = inPlace
-            return file
+    /// Opens the configurations (no weights), checks the pair and the split, and names the VQVAE.
+    func resolve(_ context: CLIContext) throws -> PipelineConfiguration {
+        func open(_ path: String, flag: String, precision: WeightPrecision) throws -> ModelSource {
+            try requireReadableFile(path, flag: flag)
+            do { return try ModelSource(path: path, precision: precision, inPlace: inPlace) } catch {
+                throw UsageError("--\(flag): \(error)")
+            }
         }
+        let models: PipelineConfiguration.Models
         if let model {
-            pipeline = .plain(try open(model, flag: "model", precision: precision))
+            models = .plain(try open(model, flag: "model", precision: precision))
         } else {
             let d = try open(try drafter ?? Self.defaultDrafter(context), flag: "drafter", precision: precision)
             if refiner == nil && draftSteps == nil {
-                pipeline = .plain(d)
+                models = .plain(d)
             } else {
                 let r = try open(try refiner ?? WeightsLocator.shipped("refiner.pth", flag: "refiner", context), flag: "refiner",
                                  precision: refinerPrecision)
-                if Engine.sameFile(d, r) && d.precision != r.precision {
-                    throw UsageError("--weights: the drafter and the refiner are one file (\(d.path)), loaded once; "
-                                     + "give one precision, not \(d.precision.flagValue),\(r.precision.flagValue)")
-                }
-                let S = d.config.scaleCount
-                let n = draftSteps ?? d.config.sampling?.draftSteps ?? min(8, S - 1)
-                guard S > 1, (1...(S - 1)).contains(n) else {
-                    throw UsageError("--draft-steps: got \(n); expected 1…\(S - 1) (the model has \(S) scales)")
-                }
-                do { try CoDeGenerator.checkPair(d.config, r.config, draftSteps: n) } catch {
-                    throw UsageError("--drafter/--refiner: \(error)")
-                }
-                pipeline = .collaborative(drafter: d, refiner: r, draftSteps: n)
+                models = .collaborative(try Self.plan(drafter: d, refiner: r, draftSteps: draftSteps, pairFlag: "--drafter/--refiner"))
             }
         }
-        let vaePath = try vae ?? pipeline.primary.vqvaePath ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
+        let primary: ModelSource
+        switch models {
+        case let .plain(m): primary = m
+        case let .collaborative(plan): primary = plan.drafter
+        }
+        let vaePath = try vae ?? primary.vqvaePath ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
-        return (pipeline, vaePath)
+        return try PipelineConfiguration(models: models, tokenizer: vaePath)
+    }
+
+    /// A CoDe plan, its errors as usage errors naming the flags (`pairFlag` for an incompatible pair).
+    static func plan(drafter d: ModelSource, refiner r: ModelSource, draftSteps: Int?, pairFlag: String) throws -> CoDePlan {
+        do { return try CoDePlan(drafter: d, refiner: r, draftSteps: draftSteps) } catch let error as PipelineError {
+            switch error {
+            case .conflictingPrecisions(let path, let dp, let rp):
+                throw UsageError("--weights: the drafter and the refiner are one file (\(path)), loaded once; "
+                                 + "give one precision, not \(dp.flagValue),\(rp.flagValue)")
+            case .draftStepsOutOfRange: throw UsageError("--draft-steps: \(error)")
+            default: throw UsageError("\(pairFlag): \(error)")
+            }
+        }
     }
 }

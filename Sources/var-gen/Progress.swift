@@ -4,20 +4,20 @@ import VARKit
 /// Renders generation progress on stderr: one redrawn line on a terminal, one line per event otherwise.
 final class ProgressPrinter {
     let console: Console
-    let pipeline: Pipeline
+    let pipeline: PipelineConfiguration
     private let start = Date()
     private var lineOpen = false
 
-    init(console: Console, pipeline: Pipeline) {
+    init(console: Console, pipeline: PipelineConfiguration) {
         self.console = console
         self.pipeline = pipeline
     }
 
     /// Which model produced a stage ("drafter.pth", "refiner.pth", or the plain model).
     func modelName(_ stage: GenerationProgress.Stage) -> String {
-        switch (stage, pipeline) {
-        case let (.refine, .collaborative(_, r, _)): return "refiner \(r.name)"
-        case let (.draft, .collaborative(d, _, _)): return "drafter \(d.name)"
+        switch (stage, pipeline.models) {
+        case let (.refine, .collaborative(plan)): return "refiner \(plan.refiner.name)"
+        case let (.draft, .collaborative(plan)): return "drafter \(plan.drafter.name)"
         default: return pipeline.primary.name
         }
     }

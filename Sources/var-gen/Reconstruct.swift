@@ -40,10 +40,9 @@ struct ReconstructCommand: Command {
     func run(_ context: CLIContext) throws {
         runtime.apply(context.console)
         let image = try PNG.read(input).image
-        let vq = try TokenizerLoader.load(vaePath)
+        let vq = try ImageTokenizer(path: vaePath)
         try requireModelSize(image, vq.config, flag: "input")
-        let tokens = vq.tokens(from: image.tensor())
-        let out = try RGBImage.images(from: vq.decode(tokens: tokens))[0]
+        let (out, tokens) = try vq.reconstruct(image)
         try PNG.write(out, text: [PNGTextChunk(key: "var-gen", text: "reconstruction of \(URL(fileURLWithPath: input).lastPathComponent) "
                                                + "vae=\(URL(fileURLWithPath: vaePath).lastPathComponent)")], to: output)
         context.console.out(output + "\n")
@@ -61,7 +60,7 @@ func requireImage(_ path: String, fits vaePath: String, flag: String) throws {
     let image: RGBImage
     do { image = try PNG.read(path).image } catch { throw UsageError("--\(flag): \(error)") }
     let config: VQVAEConfig
-    do { config = try VQVAEConfig.forCheckpoint(at: vaePath, try Checkpoint(path: vaePath)) } catch {
+    do { config = try ImageTokenizer.configuration(at: vaePath) } catch {
         throw UsageError("--vae: cannot read the VQVAE configuration of '\(vaePath)': \(error)")
     }
     do { try requireModelSize(image, config, flag: flag) } catch { throw UsageError("\(error)") }

@@ -30,7 +30,7 @@ struct RuntimeOptions {
     /// Applies `--threads` and, with `--verbose`, reports the BLAS configuration and, for commands that load
     /// transformers, how their weights are held (`--weights`).
     func apply(_ console: Console, weightsOf models: ModelOptions? = nil) {
-        applyThreads(threads)
+        GenerationPipeline.applyThreads(threads)
         if verbose {
             console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(Parallel.workerCount) workers\n")
             if let m = models, m.refinerPrecision != m.precision {

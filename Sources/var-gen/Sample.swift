@@ -49,8 +49,7 @@ struct SampleCommand: Command {
     var shard = 0, shardCount = 1
     var batch: Int
 
-    var pipeline: Pipeline!
-    var vaePath = ""
+    var pipeline: PipelineConfiguration!
     var settings = SamplingConfig()
     var classes: [Int] = []
 
@@ -76,8 +75,10 @@ struct SampleCommand: Command {
     }
 
     mutating func validate(_ context: CLIContext) throws {
-        (pipeline, vaePath) = try models.resolve(context)
+        pipeline = try models.resolve(context)
         settings = try sampling.resolve(for: pipeline)
+        pipeline.sampling = settings
+        pipeline.threads = runtime.threads
         classes = try ClassList.parse(classText, flag: "classes", config: pipeline.primary.config)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDir) {
@@ -97,8 +98,8 @@ struct SampleCommand: Command {
         let progress = ProgressPrinter(console: console, pipeline: pipeline)
         progress.message("\(all.count) images in this shard, \(all.count - pending.count) already present, \(pending.count) to generate")
         guard !pending.isEmpty else { return }
-        let engine = try Engine(pipeline: pipeline, vaePath: vaePath) { progress.message("loading \($0)") }
-        guard let b = engine.batchSize(requested: batch, budget: runtime.memoryBudget) else {
+        let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
+        guard let b = engine.batchSize(upTo: batch, budget: runtime.memoryBudget) else {
             throw CLIFailure("--memory-budget is too small for one image\nHINT: raise the budget")
         }
         let start = Date()
@@ -107,7 +108,7 @@ struct SampleCommand: Command {
             let chunk = pending[lo..<min(pending.count, lo + b)]
             let labels = chunk.map(\.classID)
             let seeds = chunk.map { Self.seed(base: settings.seed, classID: $0.classID, index: $0.index) }
-            let images = try engine.generate(labels: labels, seeds: seeds, sampling: settings).images
+            let images = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings).images
             for (pair, (image, seed)) in zip(chunk, zip(images, seeds)) {
                 let path = output + "/" + Self.fileName(classID: pair.classID, index: pair.index)
                 let meta = "class=\(pair.classID) seed=\(seed) \(describe(settings)) model=\(pipeline.modelDescription)"

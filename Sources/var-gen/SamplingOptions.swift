@@ -46,21 +46,12 @@ struct SamplingOptions {
         }
     }
 
-    /// The complete settings for `pipeline`, checked against its vocabulary and scale count.
-    func resolve(for pipeline: Pipeline) throws -> SamplingConfig {
-        let c = pipeline.primary.config
+    /// The complete settings for `configuration`: its defaults (`SamplingPolicy`) with the flags given,
+    /// checked against its vocabulary and scale count.
+    func resolve(for configuration: PipelineConfiguration) throws -> SamplingConfig {
+        let c = configuration.config
         let S = c.scaleCount, V = c.vocabSize
-        var base: SamplingConfig
-        // An official checkpoint without a JSON carries the VAR demo's settings; CoDe runs of it take the
-        // CoDe script's (top-k 600, temperature 1.1 on the first seven scales).
-        let inferredOfficial = c.numClasses == 1000 && c.sampling == VARConfig.official(depth: c.depth).sampling
-        if case .collaborative = pipeline, c.sampling == nil || inferredOfficial {
-            base = .codeOfficial
-        } else if let d = c.sampling {
-            base = SamplingConfig(defaults: d)
-        } else {
-            base = SamplingConfig()
-        }
+        var base = PipelineConfiguration.defaultSampling(for: configuration.models)
         if let cfg { base.cfg = cfg }
         if let topP { base.topP = topP }
         if smooth { base.moreSmooth = true }
@@ -72,8 +63,6 @@ struct SamplingOptions {
                 throw UsageError("--top-k: got \(bad); expected a value in [0, \(V)] (0 = off; the vocabulary has \(V) entries)")
             }
             base.topK = k.count == 1 ? .uniform(k[0]) : .perScale(k)
-        } else if case let .uniform(k) = base.topK, k > V {
-            base.topK = .uniform(0)            // e.g. the official 900 on a small model: no filtering possible
         }
         if let t = temperature {
             guard t.count == 1 || t.count == S else {

@@ -25,11 +25,12 @@ struct CLIBenchTests {
 
     /// Random pipelines: official shapes, CoDe split checked, CoDe uses the official CoDe sampling defaults.
     @Test func randomPipelines() throws {
-        guard case let .plain(m) = try BenchCommand.randomPipeline([16], draftSteps: nil) else { Issue.record("not plain"); return }
+        guard case let .plain(m) = try BenchCommand.randomPipeline([16], draftSteps: nil).models else { Issue.record("not plain"); return }
         #expect(m.config.width == 1024 && m.config.depth == 16 && m.name == "random-d16")
-        guard case let .collaborative(d, r, n) = try BenchCommand.randomPipeline([30, 16], draftSteps: 6) else {
+        guard case let .collaborative(plan) = try BenchCommand.randomPipeline([30, 16], draftSteps: 6).models else {
             Issue.record("not CoDe"); return
         }
+        let (d, r, n) = (plan.drafter, plan.refiner, plan.draftSteps)
         #expect(d.config.depth == 30 && r.config.depth == 16 && n == 6 && d.config.sampling == nil)
         #expect(throws: UsageError.self) { try BenchCommand.randomPipeline([30, 16], draftSteps: 10) }
     }
@@ -191,10 +192,11 @@ struct CLIBenchTests {
         #expect(both.precision == .float16 && both.refinerPrecision == .float32)
         let one = try parse(["--weights", "f16"]).models
         #expect(one.precision == .float16 && one.refinerPrecision == .float16)
-        guard case let .collaborative(d, r, _) = try BenchCommand.randomPipeline([30, 16], draftSteps: 6, precision: .float16,
-                                                                                refinerPrecision: .float32) else {
+        guard case let .collaborative(plan) = try BenchCommand.randomPipeline([30, 16], draftSteps: 6, precision: .float16,
+                                                                              refinerPrecision: .float32).models else {
             Issue.record("not CoDe"); return
         }
+        let (d, r) = (plan.drafter, plan.refiner)
         #expect(d.precision == .float16 && r.precision == .float32)
         for (args, message) in [(["--weights", "f16,f32,f16"], "--weights: got 'f16,f32,f16'; expected f32, f16, or drafter,refiner"),
                                 (["--weights", "f16,bf16"], "--weights: got 'bf16'; expected f32 or f16"),

@@ -119,18 +119,21 @@ struct CLIParserTests {
         let options = try SamplingOptions(try OptionParser.parse([], specs: SamplingOptions.specs))
         // An official checkpoint (configuration inferred, no JSON): the VAR demo's settings alone, the CoDe
         // script's (top-k 600, temperature 1.1 for scales 0–6) as a drafter/refiner pair.
-        let d30 = ModelFile(path: "d30.pth", config: .official(depth: 30))
-        let d16 = ModelFile(path: "d16.pth", config: .official(depth: 16))
-        let plain = try options.resolve(for: .plain(d16))
+        func configuration(_ models: PipelineConfiguration.Models) throws -> PipelineConfiguration {
+            try PipelineConfiguration(models: models, tokenizer: "vqvae.pth")
+        }
+        let d30 = ModelSource(path: "d30.pth", config: .official(depth: 30))
+        let d16 = ModelSource(path: "d16.pth", config: .official(depth: 16))
+        let plain = try options.resolve(for: configuration(.plain(d16)))
         #expect(describe(plain) == "cfg=4 top_k=900 top_p=0.95 temp=1")
-        let code = try options.resolve(for: .collaborative(drafter: d30, refiner: d16, draftSteps: 8))
+        let code = try options.resolve(for: configuration(.collaborative(CoDePlan(drafter: d30, refiner: d16, draftSteps: 8))))
         #expect(describe(code) == "cfg=4 top_k=600 top_p=0.95 temp=1.1,1.1,1.1,1.1,1.1,1.1,1.1,1,1,1")
         // A model JSON's own defaults win in both modes.
         var tuned = VARConfig.official(depth: 16)
         tuned.sampling = SamplingDefaults(cfg: 2, topK: 50, topP: 0, temperature: .uniform(0.9), moreSmooth: false)
-        let own = ModelFile(path: "t.pth", config: tuned)
-        #expect(describe(try options.resolve(for: .plain(own))) == "cfg=2 top_k=50 top_p=0 temp=0.9")
-        #expect(describe(try options.resolve(for: .collaborative(drafter: own, refiner: own, draftSteps: 4)))
+        let own = ModelSource(path: "t.pth", config: tuned)
+        #expect(describe(try options.resolve(for: configuration(.plain(own)))) == "cfg=2 top_k=50 top_p=0 temp=0.9")
+        #expect(describe(try options.resolve(for: configuration(.collaborative(CoDePlan(drafter: own, refiner: own, draftSteps: 4)))))
                 == "cfg=2 top_k=50 top_p=0 temp=0.9")
     }
 

@@ -93,6 +93,6 @@ import VARKit
         #expect(s.guidance(scale: 0, of: 10) == 0)
         #expect(s.guidance(scale: 9, of: 10) == 4)
         #expect(abs(s.guidance(scale: 1, of: 10) - 0.4444444) < 1e-6)
-        #expect(SamplingConfig.codeOfficial.temperature[6] == 1.1 && SamplingConfig.codeOfficial.temperature[7] == 1.0)
+        #expect(SamplingPolicy.officialCoDe.temperature[6] == 1.1 && SamplingPolicy.officialCoDe.temperature[7] == 1.0)
     }
 }

@@ -157,21 +157,19 @@ import VARKit
         #expect((plan.weights > 0) == WeightPrecision.float16Supported && below.weights == 0)
     }
 
-    /// The whole run through the CLI engine: the accounted peak is the predicted one (load phases included).
+    /// The whole run through the pipeline: the accounted peak is the predicted one (load phases included).
     @Test(arguments: WeightPrecision.allCases)
     func engineAccountedPeakIsPredicted(precision: WeightPrecision) throws {
         let w = TinyWeights.directory
-        func open(_ file: String, _ flag: String) throws -> ModelFile {
-            var m = try ModelFile.open(w + "/" + file, flag: flag)
-            m.precision = precision
-            return m
+        func open(_ file: String) throws -> ModelSource {
+            try ModelSource(path: w + "/" + file, precision: precision)
         }
-        for pipeline in [Pipeline.plain(try open("drafter.pth", "model")),
-                         .collaborative(drafter: try open("drafter.pth", "drafter"), refiner: try open("refiner.pth", "refiner"),
-                                        draftSteps: 2)] {
-            let engine = try Engine(pipeline: pipeline, vaePath: w + "/vqvae.pth")
-            let p = engine.prediction.peak(batch: 3)
-            _ = try engine.generate(labels: [0, 1, 2], seeds: [1, 2, 3], sampling: SamplingConfig(cfg: 1.5))
+        for models in [PipelineConfiguration.Models.plain(try open("drafter.pth")),
+                       .collaborative(try CoDePlan(drafter: try open("drafter.pth"), refiner: try open("refiner.pth"),
+                                                   draftSteps: 2))] {
+            let engine = try GenerationPipeline(try PipelineConfiguration(models: models, tokenizer: w + "/vqvae.pth"))
+            let p = engine.predictMemory(batch: 3)
+            _ = try engine.generateBatch(labels: [0, 1, 2], seeds: [1, 2, 3], sampling: SamplingConfig(cfg: 1.5))
             let r = engine.accountant.report
             #expect(r[.weights("vqvae")].current == p.categories[.weights("vqvae")])
             for role in ["model", "drafter", "refiner"] where p.categories[.weights(role)] != nil {
@@ -200,8 +198,8 @@ import VARKit
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let w = TinyWeights.directory
-        let p = try Engine.predict(pipeline: .plain(try ModelFile.open(w + "/drafter.pth", flag: "model")),
-                                   vaePath: w + "/vqvae.pth", moreSmooth: false)
+        let p = try GenerationPipeline.predictMemory(
+            try PipelineConfiguration(models: .plain(try ModelSource(path: w + "/drafter.pth")), tokenizer: w + "/vqvae.pth"))
         let one = p.peak(batch: 1).total, two = p.peak(batch: 2).total
         let fits = runCLI(["generate", "--count", "4", "--memory-budget", String(two), "--memory-stats",
                            "--output", dir + "/b.png"])

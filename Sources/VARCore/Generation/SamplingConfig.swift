@@ -34,32 +34,27 @@ public enum PerScale<Value: Sendable & Equatable & Codable>: Sendable, Equatable
 }
 
 /// Every sampling setting of one generation call (spec §6). Defaults are the official VAR demo's
-/// (cfg 4, top-k 900, top-p 0.95, temperature 1, no more_smooth, seed 0).
+/// (`SamplingPolicy`: cfg 4, top-k 900, top-p 0.95, temperature 1, no more_smooth, seed 0).
 public struct SamplingConfig: Sendable, Equatable {
     /// Classifier-free guidance strength; the strength at scale si is `cfg · si/(S−1)` (spec §6.1).
-    public var cfg: Double = 4
+    public var cfg: Double
     /// Top-k per scale; 0 disables (ties at the k-th value are kept, spec §6.2).
-    public var topK: PerScale<Int> = .uniform(900)
+    public var topK: PerScale<Int>
     /// Top-p (nucleus) threshold; 0 disables.
-    public var topP: Double = 0.95
+    public var topP: Double
     /// Temperature per scale, dividing the logits after filtering (CoDe's variant, spec §6.3). 1 = plain VAR.
-    public var temperature: PerScale<Double> = .uniform(1)
+    public var temperature: PerScale<Double>
     /// Replace hard codewords by a Gumbel-softmax mixture (spec §6.4); visualisation only.
-    public var moreSmooth: Bool = false
+    public var moreSmooth: Bool
     /// Base seed: image i of a call uses its own MT19937 seeded `seed + i` (docs/design.md).
-    public var seed: UInt64 = 0
+    public var seed: UInt64
 
-    public init(cfg: Double = 4, topK: PerScale<Int> = .uniform(900), topP: Double = 0.95,
+    public init(cfg: Double = SamplingPolicy.officialCFG, topK: PerScale<Int> = .uniform(SamplingPolicy.officialTopK),
+                topP: Double = SamplingPolicy.officialTopP,
                 temperature: PerScale<Double> = .uniform(1), moreSmooth: Bool = false, seed: UInt64 = 0) {
         self.cfg = cfg; self.topK = topK; self.topP = topP; self.temperature = temperature
         self.moreSmooth = moreSmooth; self.seed = seed
     }
-
-    /// The official CoDe inference settings (spec §6.6): cfg 4, top-k 600, top-p 0.95, temperature 1.1 for
-    /// scales 0–6 and 1.0 after.
-    public static let codeOfficial = SamplingConfig(
-        cfg: 4, topK: .uniform(600), topP: 0.95,
-        temperature: .perScale([1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.0, 1.0, 1.0]))
 
     /// Settings from a model JSON's `sampling` defaults.
     public init(defaults d: SamplingDefaults, seed: UInt64 = 0) {

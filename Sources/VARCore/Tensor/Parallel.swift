@@ -9,6 +9,12 @@ public enum Parallel {
     /// Number of worker chunks used by `forEach` (`--threads`; defaults to every core).
     public static var workerCount: Int = processorCount
 
+    /// Sets the engine's workers and OpenBLAS's threads together (process-wide; OpenBLAS's count is C state).
+    public static func setThreadCount(_ n: Int) {
+        BLAS.setThreadCount(n)
+        workerCount = max(1, n)
+    }
+
     /// Calls `body(range)` on disjoint sub-ranges covering `0..<count`, in parallel when the work is large enough.
     /// `grain` is the smallest range worth a thread hop.
     @inlinable

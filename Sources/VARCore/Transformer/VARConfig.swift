@@ -118,9 +118,7 @@ public struct VARConfig: Codable, Sendable, Equatable {
     /// An official ImageNet 256×256 model (`var_d16.pth` … `var_d30.pth`): C = 64·d, H = d.
     public static func official(depth: Int) -> VARConfig {
         VARConfig(depth: depth, width: 64 * depth, heads: depth, numClasses: 1000, vocabSize: 4096,
-                  zChannels: 32, patchSizes: officialPatchSizes, mlpRatio: 4,
-                  sampling: SamplingDefaults(cfg: 4, topK: 900, topP: 0.95, temperature: .uniform(1),
-                                             moreSmooth: false, draftSteps: 8))
+                  zChannels: 32, patchSizes: officialPatchSizes, mlpRatio: 4, sampling: SamplingPolicy.officialJSON)
     }
 
     /// Infers the architecture of an official checkpoint with no JSON beside it (docs/design.md).
@@ -186,12 +184,12 @@ public struct SamplingDefaults: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        cfg = try c.decodeIfPresent(Double.self, forKey: .cfg) ?? 4
-        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? 0
-        topP = try c.decodeIfPresent(Double.self, forKey: .topP) ?? 0
-        temperature = try c.decodeIfPresent(PerScale<Double>.self, forKey: .temperature) ?? .uniform(1)
-        moreSmooth = try c.decodeIfPresent(Bool.self, forKey: .moreSmooth) ?? false
+        let c = try decoder.container(keyedBy: CodingKeys.self), d = SamplingPolicy.jsonFieldDefaults
+        cfg = try c.decodeIfPresent(Double.self, forKey: .cfg) ?? d.cfg
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? d.topK
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP) ?? d.topP
+        temperature = try c.decodeIfPresent(PerScale<Double>.self, forKey: .temperature) ?? d.temperature
+        moreSmooth = try c.decodeIfPresent(Bool.self, forKey: .moreSmooth) ?? d.moreSmooth
         draftSteps = try c.decodeIfPresent(Int.self, forKey: .draftSteps)
     }
 }

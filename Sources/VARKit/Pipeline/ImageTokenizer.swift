@@ -1,0 +1,47 @@
+import Foundation
+
+/// The VQVAE of a pipeline, alone: loads it, and turns images into token pyramids and back (spec §4).
+public final class ImageTokenizer {
+    /// The checkpoint it was loaded from.
+    public let path: String
+    public let vqvae: VQVAE
+
+    /// Loads the VQVAE; with an accountant, charges its file pages while loading and then its weights.
+    public init(path: String, accountant: MemoryAccountant? = nil) throws {
+        let pages = fileSize(path)
+        accountant?.charge(pages, to: .checkpointPages)
+        defer { accountant?.release(pages, from: .checkpointPages) }
+        let checkpoint = try Checkpoint(path: path)
+        vqvae = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: path, checkpoint))
+        accountant?.charge(VQVAE.weightBytes(checkpoint: checkpoint), to: .weights("vqvae"))
+        self.path = path
+    }
+
+    /// A tokenizer over a VQVAE already built (e.g. random weights); `path` is a label.
+    public init(vqvae: VQVAE, path: String) {
+        self.vqvae = vqvae; self.path = path
+    }
+
+    /// The VQVAE's configuration, read without loading its weights (only the tensor index).
+    public static func configuration(at path: String) throws -> VQVAEConfig {
+        try VQVAEConfig.forCheckpoint(at: path, try Checkpoint(path: path))
+    }
+
+    public var config: VQVAEConfig { vqvae.config }
+
+    /// Images from a token pyramid (spec §4.8); per scale `(B, pn²)`.
+    public func decode(tokens: [[Int32]]) throws -> [RGBImage] {
+        try RGBImage.images(from: vqvae.decode(tokens: tokens))
+    }
+
+    /// The token pyramid of an image of the VQVAE's resolution (spec §4.7); per scale `(1, pn²)`.
+    public func tokens(from image: RGBImage) -> [[Int32]] {
+        vqvae.tokens(from: image.tensor())
+    }
+
+    /// The image encoded to tokens and decoded again, with its tokens.
+    public func reconstruct(_ image: RGBImage) throws -> (image: RGBImage, tokens: [[Int32]]) {
+        let tokens = tokens(from: image)
+        return (try decode(tokens: tokens)[0], tokens)
+    }
+}

@@ -1,0 +1,24 @@
+/// What a transformer does in a run. Names the model's weights in the memory accountant and in the memory
+/// prediction (`MemoryPrediction.Model.role` and `MemoryAccountant.Category.weights(_:)` take `description`).
+public enum ModelRole: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// The one model of plain VAR generation (spec §6.1).
+    case model
+    /// CoDe's drafter: makes scales 0…N−1 (spec §7).
+    case drafter
+    /// CoDe's refiner: makes scales N…S−1.
+    case refiner
+    /// CoDe with one file as drafter and refiner: loaded once, both roles.
+    case drafterAndRefiner = "drafter+refiner"
+
+    /// The role of the model that made a scale of `stage`.
+    public init(_ stage: GenerationProgress.Stage) {
+        switch stage {
+        case .generate: self = .model
+        case .draft: self = .drafter
+        case .refine: self = .refiner
+        }
+    }
+
+    /// "model", "drafter", "refiner" or "drafter+refiner".
+    public var description: String { rawValue }
+}

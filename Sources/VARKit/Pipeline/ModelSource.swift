@@ -1,0 +1,65 @@
+import Foundation
+
+/// A VAR model file and its configuration, and how its linear layers' weights will be held. The configuration
+/// comes from the JSON beside the checkpoint (`model.pth` → `model.json`), else is inferred from the
+/// checkpoint's tensor shapes (this maps the file but loads no weights).
+public struct ModelSource: Sendable {
+    /// The checkpoint (`.pth` or `.safetensors`).
+    public var path: String
+    /// The architecture (and the JSON's sampling defaults and VQVAE name, if any).
+    public var config: VARConfig
+    /// Storage of the linear layers' matrices (default float32; `precision.effective` is what a CPU without
+    /// F16C gets).
+    public var precision: WeightPrecision
+    /// Use float32 matrices in place from the file's memory map instead of copying them (default false).
+    public var inPlace: Bool
+
+    /// A source with a known configuration (e.g. `VARConfig.official(depth:)` for random weights).
+    public init(path: String, config: VARConfig, precision: WeightPrecision = .float32, inPlace: Bool = false) {
+        self.path = path; self.config = config; self.precision = precision; self.inPlace = inPlace
+    }
+
+    /// Opens a model file's configuration: its JSON if there is one beside it, else inferred from its shapes.
+    public init(path: String, precision: WeightPrecision = .float32, inPlace: Bool = false) throws {
+        let config: VARConfig
+        do {
+            let json = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json").path
+            if FileManager.default.fileExists(atPath: json) {
+                config = try VARConfig.load(json: json)
+            } else {
+                config = try VARConfig(inferringFrom: try Checkpoint(path: path))
+            }
+        } catch {
+            throw PipelineError.modelConfiguration(path: path, reason: "\(error)")
+        }
+        self.init(path: path, config: config, precision: precision, inPlace: inPlace)
+    }
+
+    /// The model, with this source's configuration, precision and in-place choice.
+    public func load() throws -> VARModel {
+        try VARModel.load(path: path, config: config, precision: precision, inPlace: inPlace)
+    }
+
+    /// The file name ("drafter.pth").
+    public var name: String { URL(fileURLWithPath: path).lastPathComponent }
+
+    /// The VQVAE named by the model's JSON (`"vqvae": "vqvae.pth"`, relative to the model), if any.
+    public var vqvaePath: String? {
+        guard let v = config.vqvae else { return nil }
+        if v.hasPrefix("/") { return v }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(v).path
+    }
+
+    /// True when both sources name the same file (after standardising the paths).
+    public func isSameFile(as other: ModelSource) -> Bool {
+        URL(fileURLWithPath: path).standardizedFileURL == URL(fileURLWithPath: other.path).standardizedFileURL
+    }
+
+    /// Bytes of the file (0 when it does not exist, e.g. a label for random weights).
+    var fileBytes: Int { fileSize(path) }
+}
+
+/// Bytes of a file (0 if it cannot be read; callers have validated the path).
+func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+}

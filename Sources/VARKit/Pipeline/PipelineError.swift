@@ -1,0 +1,34 @@
+/// Errors of building a pipeline configuration or a pipeline. Each case names the file or value at fault;
+/// callers (the CLI) add the flag the user gave.
+public enum PipelineError: Error, Equatable, CustomStringConvertible {
+    /// The model's configuration could not be read (its JSON) or inferred (from the checkpoint's shapes).
+    case modelConfiguration(path: String, reason: String)
+    /// CoDe's split is outside 1…S−1.
+    case draftStepsOutOfRange(draftSteps: Int, scaleCount: Int)
+    /// The drafter and refiner cannot be paired (different schedule, vocabulary, classes, …).
+    case incompatiblePair(reason: String)
+    /// One file is both drafter and refiner (loaded once) but two precisions were asked for.
+    case conflictingPrecisions(path: String, drafter: WeightPrecision, refiner: WeightPrecision)
+    /// A generation request whose seed count differs from its label count.
+    case seedCount(labels: Int, seeds: Int)
+    /// No VQVAE was given and the model's JSON names none.
+    case noTokenizer(model: String)
+
+    public var description: String {
+        switch self {
+        case let .modelConfiguration(path, reason):
+            return "cannot read the model configuration of '\(path)': \(reason)"
+        case let .draftStepsOutOfRange(n, S):
+            return "got \(n); expected 1…\(S - 1) (the model has \(S) scales)"
+        case let .incompatiblePair(reason):
+            return reason
+        case let .conflictingPrecisions(path, d, r):
+            return "the drafter and the refiner are one file (\(path)), loaded once; give one precision, not "
+                + "\(d.rawValue),\(r.rawValue)"
+        case let .seedCount(labels, seeds):
+            return "got \(seeds) seeds for \(labels) labels; expected one seed per label"
+        case let .noTokenizer(model):
+            return "no VQVAE given and the configuration of '\(model)' names none"
+        }
+    }
+}
