@@ -8,7 +8,7 @@ struct GenerateCommand: Command {
     static let usage = "[--class C] [--count N] [--output FILE] [options]"
     static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
         .value("class", "C[,C…]", "Class ids, ranges a-b, names from the model JSON, 'all' or 'uncond'; cycled over the images.",
-               default: "image i gets class i mod classes"),
+               default: "image i gets class i mod classes", aliases: ["classes"]),
         .value("count", "N", "Number of images.", default: "number of --class entries, else 1"),
         .value("batch", "N", "Images generated together.", default: "min(count, 8)"),
         .value("output", "FILE", "PNG to write; with several images and no --grid: FILE_0.png, FILE_1.png, …", default: "var-gen.png"),
@@ -59,13 +59,24 @@ struct GenerateCommand: Command {
         let chosen = try classText.map { try ClassList.parse($0, flag: "class", config: config) }
         let n = count ?? chosen?.count ?? 1
         labels = (0..<n).map { i in chosen.map { $0[i % $0.count] } ?? i % config.numClasses }
+        try requirePNGName(output, flag: "output")
         try requireWritableDirectory(for: output, flag: "output")
+        var notes = models.notices(for: pipeline)
+        if let chosen, chosen.count > n {
+            notes.append("--count \(n) uses the first \(n) of the \(chosen.count) classes of --class; "
+                         + "\(chosen.count - n) are not generated (give --count \(chosen.count) for all)")
+        }
+        if columns != nil && !(grid && n > 1) { notes.append("--columns applies to --grid with several images; ignored") }
+        for note in notes { context.console.err("var-gen: note: \(note)\n") }
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
     }
 
-    /// The file of image i: the output itself for one image or a grid, else `stem_i.ext`.
+    /// The file of image i: the output itself for one image or a grid, else `stem_i.ext` with i zero-padded
+    /// to the width of `count` (`seven_007.png` for 100 or more images) so the files sort in order.
     static func outputPath(_ output: String, index: Int, count: Int) -> String {
         guard count > 1 else { return output }
+        let digits = String(index), width = String(count).count
+        let index = String(repeating: "0", count: max(0, width - digits.count)) + digits
         let slash = output.lastIndex(of: "/").map { output.index(after: $0) } ?? output.startIndex
         let dir = output[..<slash], name = output[slash...]
         if let dot = name.lastIndex(of: "."), dot != name.startIndex {
@@ -77,7 +88,7 @@ struct GenerateCommand: Command {
     func run(_ context: CLIContext) throws {
         let console = context.console
         runtime.apply(console, weightsOf: models)
-        let progress = ProgressPrinter(console: console, pipeline: pipeline)
+        let progress = ProgressPrinter(console: console, pipeline: pipeline, quiet: runtime.quiet)
         let n = labels.count
         let b = try chooseBatch(images: n, progress: progress)
         let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
@@ -87,6 +98,9 @@ struct GenerateCommand: Command {
         progress.message("generating \(n) image\(n == 1 ? "" : "s") with \(pipeline.modelDescription)"
                          + (pipeline.draftSteps.map { " (CoDe, draft steps \($0))" } ?? "")
                          + ", batch \(b), seed \(settings.seed), \(describe(settings))")
+        // Numbered files are written as soon as their batch is done (each atomically), so an interrupted or
+        // failed run keeps every finished image; a grid (or one image) needs them all first.
+        let streamed = !grid && n > 1
         var images: [RGBImage] = []
         var tokens: [[Int32]] = Array(repeating: [], count: config.scaleCount)
         let batches = (n + b - 1) / b
@@ -101,34 +115,35 @@ struct GenerateCommand: Command {
                                             + "(%.2fs/image), total %.2fs/image", out.images.count, tt, tt / k,
                                             td, td / k, (tt + td) / k))
                 }
-                images += out.images
+                if streamed {
+                    for (j, image) in out.images.enumerated() {
+                        let i = out.firstImage + j
+                        let path = Self.outputPath(output, index: i, count: n)
+                        try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: metadata(index: i, seed: seeds[i]))], to: path)
+                        console.out(path + "\n")
+                    }
+                } else {
+                    images += out.images
+                }
                 for si in 0..<tokens.count { tokens[si] += out.tokens[si] }
                 return true
             }
         }
         progress.message("done in \(progress.elapsed)")
-        var written: [String] = []
-        if grid || n == 1 {
+        if !streamed {
             let image = n == 1 ? images[0] : try RGBImage.grid(images, columns: columns)
             let meta = n == 1 ? metadata(index: 0, seed: seeds[0])
                 : "classes=\(labels.map(String.init).joined(separator: ",")) seeds=\(seeds[0])-\(seeds[n - 1]) " + commonMetadata
             try PNG.write(image, text: [PNGTextChunk(key: "var-gen", text: meta)], to: output)
-            written.append(output)
-        } else {
-            for i in 0..<n {
-                let path = Self.outputPath(output, index: i, count: n)
-                try PNG.write(images[i], text: [PNGTextChunk(key: "var-gen", text: metadata(index: i, seed: seeds[i]))], to: path)
-                written.append(path)
-            }
+            console.out(output + "\n")
         }
         if let saveTokens {
             try TokenFile.write(tokens: tokens, labels: labels, seeds: seeds, patchSizes: config.patchSizes,
                                 metadata: ["vae": URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent,
                                            "model": pipeline.modelDescription, "sampling": describe(settings)],
                                 to: saveTokens)
-            written.append(saveTokens)
+            console.out(saveTokens + "\n")
         }
-        for w in written { console.out(w + "\n") }
         if runtime.memoryStats {
             console.err(renderMemoryReport(engine.accountant.report, predicted: engine.predictMemory(batch: b)))
         }

@@ -10,12 +10,13 @@ import VARKit
 struct SampleCommand: Command {
     static let name = "sample"
     static let summary = "Sample N images per class into DIR/{class}_{k}.png (resumable, shardable)."
-    static let usage = "--output DIR [--per-class N] [--classes all|0-9|list] [--shard i/n] [options]"
+    static let usage = "--output DIR [--per-class N] [--class all|0-9|list] [--shard i/n] [options]"
     static let options: [OptionSpec] = ModelOptions.specs
         + SamplingOptions.specs(seedHelp: "Base seed; image k of class c uses (seed + c·1000003 + k) mod 2³².") + [
         .value("output", "DIR", "Directory for the PNGs (created if missing)."),
-        .value("per-class", "N", "Images per class.", default: "50"),
-        .value("classes", "LIST", "Classes: 'all', a range a-b, ids or names, comma-separated.", default: "all"),
+        .value("per-class", "N", "Images per class.", default: "50", short: "n"),
+        .value("class", "LIST", "Classes: 'all', a range a-b, ids or names, comma-separated (as in generate).",
+               default: "all", aliases: ["classes"]),
         .value("shard", "i/n", "Only every n-th (class, k) pair, starting at pair i (0 ≤ i < n)."),
         .value("batch", "N", "Images generated together.", default: "8"),
     ] + RuntimeOptions.specs
@@ -62,7 +63,7 @@ struct SampleCommand: Command {
         output = out
         perClass = try p.int("per-class") ?? 50
         guard perClass > 0 else { throw UsageError.invalid("per-class", String(perClass), expected: "a count ≥ 1") }
-        classText = p.string("classes") ?? "all"
+        classText = p.string("class") ?? "all"
         batch = try p.int("batch") ?? 8
         guard batch > 0 else { throw UsageError.invalid("batch", String(batch), expected: "a batch size ≥ 1") }
         if let s = p.string("shard") {
@@ -79,7 +80,8 @@ struct SampleCommand: Command {
         settings = try sampling.resolve(for: pipeline)
         pipeline.sampling = settings
         pipeline.threads = runtime.threads
-        classes = try ClassList.parse(classText, flag: "classes", config: pipeline.primary.config)
+        classes = try ClassList.parse(classText, flag: "class", config: pipeline.primary.config)
+        for note in models.notices(for: pipeline) { context.console.err("var-gen: note: \(note)\n") }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDir) {
             guard isDir.boolValue else { throw UsageError("--output: '\(output)' exists and is not a directory") }
@@ -95,7 +97,7 @@ struct SampleCommand: Command {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let all = Self.pairs(classes: classes, perClass: perClass, shard: shard, of: shardCount)
         let pending = all.filter { !PNG.isValidFile(output + "/" + Self.fileName(classID: $0.classID, index: $0.index)) }
-        let progress = ProgressPrinter(console: console, pipeline: pipeline)
+        let progress = ProgressPrinter(console: console, pipeline: pipeline, quiet: runtime.quiet)
         progress.message("\(all.count) images in this shard, \(all.count - pending.count) already present, \(pending.count) to generate")
         guard !pending.isEmpty else { return }
         let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
@@ -120,7 +122,7 @@ struct SampleCommand: Command {
             let rate = Double(done) / max(elapsed, 1e-9)
             let eta = Double(pending.count - done) / max(rate, 1e-9)
             progress.line(String(format: "%d/%d images, %.2f images/s, ETA %@", done, pending.count, rate, formatDuration(eta)),
-                          throttle: true, final: done == pending.count)
+                          final: done == pending.count)
         }
         progress.finish()
         console.out(output + "\n")
