@@ -90,7 +90,7 @@ enum CLI {
 
     static var overview: String {
         var s = "var-gen \(version) — VAR image generation (next-scale prediction) and CoDe on the CPU\n\n"
-        s += "USAGE: var-gen <command> [options]   (var-gen <command> --help for its options)\n\nCOMMANDS:\n"
+        s += "USAGE: var-gen <command> [options]   (var-gen help <command> or var-gen <command> --help for its options)\n\nCOMMANDS:\n"
         for c in commands { s += "  " + c.name.padding(toLength: 13, withPad: " ", startingAt: 0) + c.summary + "\n" }
         return s
     }
@@ -102,11 +102,16 @@ enum CLI {
             console.err(overview)
             return ExitCode.usage.rawValue
         }
+        if first == "help", arguments.count > 1 {
+            guard let type = commands.first(where: { $0.name == arguments[1] }) else { return run([arguments[1]], context: context) }
+            console.out(OptionParser.help(command: type.name, usage: type.usage, summary: type.summary, specs: type.options))
+            return ExitCode.success.rawValue
+        }
         if first == "--help" || first == "-h" || first == "help" {
             console.out(overview)
             return ExitCode.success.rawValue
         }
-        if first == "--version" { console.out("var-gen \(version)\n"); return ExitCode.success.rawValue }
+        if first == "--version" || first == "-V" { console.out("var-gen \(version)\n"); return ExitCode.success.rawValue }
         guard let type = commands.first(where: { $0.name == first }) else {
             var m = "var-gen: unknown command '\(first)'"
             if let s = OptionParser.suggestion(for: first, among: commands.map { $0.name }) { m += "; did you mean '\(s)'?" }
@@ -128,11 +133,12 @@ enum CLI {
                     console.out(OptionParser.help(command: type.name, usage: type.usage, summary: type.summary, specs: type.options))
                     return ExitCode.success.rawValue
                 }
+                if parsed.versionRequested { console.out("var-gen \(version)\n"); return ExitCode.success.rawValue }
                 command = try type.init(parsed, context: context)
                 try command.validate(context)
             }
         } catch {
-            console.err("var-gen \(type.name): error: \(error)\n")
+            console.err("var-gen \(type.name): error: \(userFacing(error))\n")
             return ExitCode.usage.rawValue
         }
         do {
@@ -142,7 +148,7 @@ enum CLI {
             console.err("var-gen \(type.name): \(e)\n")
             return ExitCode.incomplete.rawValue
         } catch {
-            console.err("var-gen \(type.name): error: \(error)\n")
+            console.err("var-gen \(type.name): error: \(userFacing(error))\n")
             return ExitCode.failure.rawValue
         }
     }

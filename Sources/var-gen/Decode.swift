@@ -7,6 +7,7 @@ struct DecodeCommand: Command {
     static let summary = "Decode saved tokens (from --save-tokens) to PNG images."
     static let usage = "TOKENS.safetensors [--vae FILE] [--output FILE] [--grid]"
     static let options: [OptionSpec] = [
+        .value("input", "TOKENS", "The tokens file (or give it as the argument).", aliases: ["tokens"]),
         .value("vae", "FILE", "VQVAE checkpoint.", default: "weights/vqvae.pth"),
         .value("output", "FILE", "PNG to write; several images: FILE_0.png, … unless --grid.", default: "decoded.png"),
         .flag("grid", "Write all images as one grid."),
@@ -14,6 +15,8 @@ struct DecodeCommand: Command {
     ] + RuntimeOptions.specs
 
     var tokensPath: String
+    /// How the user named the tokens file (`--input`, `--tokens` or the argument), for messages.
+    var tokensLabel: String
     var vae: String?
     var output: String
     var grid: Bool
@@ -23,8 +26,8 @@ struct DecodeCommand: Command {
     var index: Int?
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
-        guard p.positionals.count == 1 else { throw UsageError("expected one tokens file (see --help)") }
-        tokensPath = p.positionals[0]
+        guard let input = try p.input(placeholder: "TOKENS") else { throw UsageError("expected one tokens file (see --help)") }
+        (tokensPath, tokensLabel) = input
         vae = p.string("vae")
         output = p.string("output") ?? "decoded.png"
         grid = p.flag("grid")
@@ -35,7 +38,8 @@ struct DecodeCommand: Command {
     }
 
     mutating func validate(_ context: CLIContext) throws {
-        try requireReadableFile(tokensPath, flag: "tokens")
+        try requirePNGName(output, flag: "output")
+        try requireReadableFile(tokensPath, named: tokensLabel)
         vaePath = try vae ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
         try requireWritableDirectory(for: output, flag: "output")

@@ -5,9 +5,9 @@ import VARKit
 struct EditCommand: Command {
     static let name = "edit"
     static let summary = "Inpaint/outpaint or re-class a region of an image (zero-shot, spec §11)."
-    static let usage = "--input PNG (--mask PNG | --box y0,x0,y1,x1 [--outpaint]) [--class C] [options]"
+    static let usage = "[--input] PNG (--mask PNG | --box y0,x0,y1,x1 [--outpaint]) [--class C] [options]"
     static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
-        .value("input", "PNG", "Image to edit; other sizes are cropped to the central square and area-resized to the VQVAE's."),
+        .value("input", "PNG", "Image to edit (or give it as the argument); other sizes are cropped to the central square and area-resized to the VQVAE's."),
         .value("mask", "PNG", "Edit mask of the input's size (cropped/resized like it): white = generate, black = keep."),
         .value("box", "y0,x0,y1,x1", "Rectangle in fractions of the image (0…1): regenerated (inpainting)."),
         .flag("outpaint", "With --box: keep the rectangle and regenerate everything around it."),
@@ -22,6 +22,8 @@ struct EditCommand: Command {
     var sampling: SamplingOptions
     var runtime: RuntimeOptions
     var input: String
+    /// How the user named the input (`--input` or the argument), for messages.
+    var inputLabel: String
     var maskPath: String?
     var box: [Double]?
     var outpaint: Bool
@@ -36,12 +38,11 @@ struct EditCommand: Command {
     var label = 0
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
-        guard p.positionals.isEmpty else { throw UsageError("unexpected argument '\(p.positionals[0])' (see --help)") }
         models = try ModelOptions(p)
         sampling = try SamplingOptions(p)
         runtime = try RuntimeOptions(p)
-        guard let i = p.string("input") else { throw UsageError("--input PNG is required") }
-        input = i
+        guard let i = try p.input(placeholder: "PNG") else { throw UsageError("the image to edit is required: --input PNG or PNG") }
+        (input, inputLabel) = i
         maskPath = p.string("mask")
         box = try p.doubles("box")
         outpaint = p.flag("outpaint")
@@ -63,15 +64,15 @@ struct EditCommand: Command {
             }
         }
         // Then the checks that need files (the model configurations, paths).
-        try requireReadableFile(input, flag: "input")
+        try requireReadableFile(input, named: inputLabel)
         if let maskPath { try requireReadableFile(maskPath, flag: "mask") }
         pipeline = try models.resolve(context)
         let image: RGBImage
-        do { image = try PNG.read(input).image } catch { throw UsageError("--input: \(error)") }
-        guard image.width > 0, image.height > 0 else { throw UsageError("--input: '\(input)' is empty") }
+        do { image = try PNG.read(input).image } catch { throw UsageError("\(inputLabel): \(userFacing(error))") }
+        guard image.width > 0, image.height > 0 else { throw UsageError("\(inputLabel): '\(input)' is empty") }
         if let maskPath {
             let m: RGBImage
-            do { m = try PNG.read(maskPath).image } catch { throw UsageError("--mask: \(error)") }
+            do { m = try PNG.read(maskPath).image } catch { throw UsageError("--mask: \(userFacing(error))") }
             guard m.width == image.width, m.height == image.height else {
                 throw UsageError("--mask is \(m.width)×\(m.height) but --input is \(image.width)×\(image.height); "
                                  + "expected the same size")
@@ -86,8 +87,10 @@ struct EditCommand: Command {
         try SeedOption.check(seed: settings.seed, count: count)
         Records.prefetch(pipeline)
         Records.prefetch([input, maskPath])
+        try requirePNGName(output, flag: "output")
         try requireWritableDirectory(for: output, flag: "output")
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
+        for note in models.notices(for: pipeline) { context.console.err("var-gen: note: \(note)\n") }
     }
 
     /// An input of any size at the model's `size × size`: the central square (`RGBImage.centerSquare`), then
@@ -125,7 +128,7 @@ struct EditCommand: Command {
         let console = context.console
         runtime.apply(console, weightsOf: models)
         let raw = try PNG.read(input).image
-        let progress = ProgressPrinter(console: console, pipeline: pipeline)
+        let progress = ProgressPrinter(console: console, pipeline: pipeline, quiet: runtime.quiet)
         let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
         let size = engine.tokenizer.config.imageSize
         let image = Self.fitted(raw, size: size)
@@ -143,6 +146,12 @@ struct EditCommand: Command {
             keepLast = Self.keepMask(image: m, side: side)
         } else {
             keepLast = Self.keepMask(box: box!, side: side, outpaint: outpaint)
+        }
+        let regenerated = keepLast.filter { $0 <= 0.5 }.count
+        if let box, (outpaint ? keepLast.count - regenerated : regenerated) == 0 {
+            progress.notice("--box \(box.map { String(format: "%g", $0) }.joined(separator: ",")) covers no token cell of the "
+                            + "\(side)×\(side) grid (its edges are rounded to the nearest cell border): "
+                            + (outpaint ? "the whole image is regenerated" : "nothing is regenerated; the output is the input's reconstruction"))
         }
         let original = engine.tokenizer.tokens(from: image)       // per scale (1, pn²)
         let hook = EditingHook(mask: keepLast, side: side, patchSizes: sizes, originalTokens: original, batch: count)

@@ -8,7 +8,7 @@ struct GenerateCommand: Command {
     static let usage = "[--class C] [--count N] [--output FILE] [options]"
     static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
         .value("class", "C[,C…]", "Class ids, ranges a-b, names from the model JSON, 'all' or 'uncond'; cycled over the images.",
-               default: "image i gets class i mod classes"),
+               default: "image i gets class i mod classes", aliases: ["classes"]),
         .value("count", "N", "Number of images.", default: "number of --class entries, else 1"),
         .value("batch", "N", "Images generated together.", default: "min(count, 8)"),
         .value("output", "FILE", "PNG to write; with several images and no --grid: FILE_0.png, FILE_1.png, …", default: "var-gen.png"),
@@ -66,13 +66,24 @@ struct GenerateCommand: Command {
         labels = (0..<n).map { i in chosen.map { $0[i % $0.count] } ?? i % config.numClasses }
         try SeedOption.check(seed: settings.seed, count: n)
         Records.prefetch(pipeline)
+        try requirePNGName(output, flag: "output")
         try requireWritableDirectory(for: output, flag: "output")
+        var notes = models.notices(for: pipeline)
+        if let chosen, chosen.count > n {
+            notes.append("--count \(n) uses the first \(n) of the \(chosen.count) classes of --class; "
+                         + "\(chosen.count - n) are not generated (give --count \(chosen.count) for all)")
+        }
+        if columns != nil && !(grid && n > 1) { notes.append("--columns applies to --grid with several images; ignored") }
+        for note in notes { context.console.err("var-gen: note: \(note)\n") }
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
     }
 
-    /// The file of image i: the output itself for one image or a grid, else `stem_i.ext`.
+    /// The file of image i: the output itself for one image or a grid, else `stem_i.ext` with i zero-padded
+    /// to the width of `count` (`seven_007.png` for 100 or more images) so the files sort in order.
     static func outputPath(_ output: String, index: Int, count: Int) -> String {
         guard count > 1 else { return output }
+        let digits = String(index), width = String(count).count
+        let index = String(repeating: "0", count: max(0, width - digits.count)) + digits
         let slash = output.lastIndex(of: "/").map { output.index(after: $0) } ?? output.startIndex
         let dir = output[..<slash], name = output[slash...]
         if let dot = name.lastIndex(of: "."), dot != name.startIndex {
@@ -84,7 +95,7 @@ struct GenerateCommand: Command {
     func run(_ context: CLIContext) throws {
         let console = context.console
         runtime.apply(console, weightsOf: models)
-        let progress = ProgressPrinter(console: console, pipeline: pipeline)
+        let progress = ProgressPrinter(console: console, pipeline: pipeline, quiet: runtime.quiet)
         let n = labels.count
         let b = try chooseBatch(images: n, progress: progress)
         let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
@@ -94,6 +105,22 @@ struct GenerateCommand: Command {
         progress.message("generating \(n) image\(n == 1 ? "" : "s") with \(pipeline.modelDescription)"
                          + (pipeline.draftSteps.map { " (CoDe, draft steps \($0))" } ?? "")
                          + ", batch \(b), \(sampling.randomSeed ? "random " : "")seed \(settings.seed), \(describe(settings))")
+        // Numbered files are written as soon as their batch is done (each atomically), so an interrupted or
+        // failed run keeps every finished image; a grid (or one image) needs them all first.
+        let streamed = !grid && n > 1
+        let names = Records.classNames(labels, config)
+        func writeNumbered(_ i: Int, _ image: RGBImage, strip: RGBImage?) throws {
+            let path = Self.outputPath(output, index: i, count: n)
+            let record = try Records.record(.generate, pipeline, sampling: settings, labels: [labels[i]], seed: seeds[i])
+            try Records.write(image, record: record, classNames: [names[i]], steps: config.scaleCount, to: path)
+            console.out(path + "\n")
+            if let strip {
+                try PNG.write(strip, text: [PNGTextChunk(key: GenerationRecord.parametersKey, text:
+                    record.parametersText(classNames: [names[i]], steps: config.scaleCount, width: image.width,
+                                          height: image.height))], to: Records.stripPath(path))
+                console.out(Records.stripPath(path) + "\n")
+            }
+        }
         var images: [RGBImage] = []
         var strips: [RGBImage] = []
         var tokens: [[Int32]] = Array(repeating: [], count: config.scaleCount)
@@ -109,50 +136,43 @@ struct GenerateCommand: Command {
                                             + "(%.2fs/image), total %.2fs/image", out.images.count, tt, tt / k,
                                             td, td / k, (tt + td) / k))
                 }
-                images += out.images
+                var batchStrips: [RGBImage] = []
                 if scales {
                     let start = Date()
-                    strips += try ScaleStrip.strips(tokens: out.tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps)
+                    batchStrips = try ScaleStrip.strips(tokens: out.tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps)
                     if runtime.verbose {
                         let t = Date().timeIntervalSince(start)
                         progress.message(String(format: "timing: scale strips of %d: %.3fs (%.3fs/image, %d decodes each)",
                                                 out.images.count, t, t / Double(out.images.count), config.scaleCount))
                     }
                 }
+                if streamed {
+                    for (j, image) in out.images.enumerated() {
+                        try writeNumbered(out.firstImage + j, image, strip: scales ? batchStrips[j] : nil)
+                    }
+                } else {
+                    images += out.images
+                    strips += batchStrips
+                }
                 for si in 0..<tokens.count { tokens[si] += out.tokens[si] }
                 return true
             }
         }
         progress.message("done in \(progress.elapsed)")
-        var written: [String] = []
-        let names = Records.classNames(labels, config)
-        if grid || n == 1 {
+        if !streamed {
             let image = n == 1 ? images[0] : try RGBImage.grid(images, columns: columns)
             var record = try Records.record(n == 1 ? (sampleOrigin == nil ? .generate : .sample) : .grid, pipeline,
                                             sampling: settings, labels: labels, seed: seeds[0])
             if n > 1 { record.grid = .init(count: n, columns: columns) }
             record.sample = sampleOrigin
             try Records.write(image, record: record, classNames: names, steps: config.scaleCount, to: output)
-            written.append(output)
+            console.out(output + "\n")
             if scales {
                 let strip = n == 1 ? strips[0] : try RGBImage.grid(strips, columns: 1)
                 try PNG.write(strip, text: [PNGTextChunk(key: GenerationRecord.parametersKey, text:
                     record.parametersText(classNames: names, steps: config.scaleCount, width: image.width, height: image.height))],
                               to: Records.stripPath(output))
-                written.append(Records.stripPath(output))
-            }
-        } else {
-            for i in 0..<n {
-                let path = Self.outputPath(output, index: i, count: n)
-                let record = try Records.record(.generate, pipeline, sampling: settings, labels: [labels[i]], seed: seeds[i])
-                try Records.write(images[i], record: record, classNames: [names[i]], steps: config.scaleCount, to: path)
-                written.append(path)
-                if scales {
-                    try PNG.write(strips[i], text: [PNGTextChunk(key: GenerationRecord.parametersKey, text:
-                        record.parametersText(classNames: [names[i]], steps: config.scaleCount, width: images[i].width,
-                                              height: images[i].height))], to: Records.stripPath(path))
-                    written.append(Records.stripPath(path))
-                }
+                console.out(Records.stripPath(output) + "\n")
             }
         }
         if let saveTokens {
@@ -160,9 +180,8 @@ struct GenerateCommand: Command {
                                 metadata: ["vae": URL(fileURLWithPath: pipeline.tokenizer).lastPathComponent,
                                            "model": pipeline.modelDescription, "sampling": describe(settings)],
                                 to: saveTokens)
-            written.append(saveTokens)
+            console.out(saveTokens + "\n")
         }
-        for w in written { console.out(w + "\n") }
         if runtime.memoryStats {
             console.err(renderMemoryReport(engine.accountant.report, predicted: engine.predictMemory(batch: b)))
         }

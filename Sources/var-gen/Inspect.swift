@@ -7,25 +7,28 @@ struct InspectCommand: Command {
     static let summary = "List a checkpoint's tensors (name, dtype, shape), its configuration and parameter count."
     static let usage = "FILE [--json]"
     static let options: [OptionSpec] = [
+        .value("input", "FILE", "The checkpoint (or give it as the argument).", aliases: ["file"]),
         .flag("json", "Machine-readable output."),
         .flag("summary", "Omit the tensor list."),
         .flag("hash", "Also print the file's SHA-256 (the content hash PNG records use) and how long it took."),
     ]
 
     var path: String
+    /// How the user named the file (`--input` or the argument), for messages.
+    var label: String
     var json: Bool
     var summaryOnly: Bool
     var hash: Bool
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
-        guard p.positionals.count == 1 else { throw UsageError("expected one checkpoint file (see --help)") }
-        path = p.positionals[0]
+        guard let i = try p.input(placeholder: "FILE") else { throw UsageError("expected one checkpoint file (see --help)") }
+        (path, label) = i
         json = p.flag("json")
         summaryOnly = p.flag("summary")
         hash = p.flag("hash")
     }
 
-    mutating func validate(_ context: CLIContext) throws { try requireReadableFile(path, flag: "file") }
+    mutating func validate(_ context: CLIContext) throws { try requireReadableFile(path, named: label) }
 
     func run(_ context: CLIContext) throws {
         if hash {

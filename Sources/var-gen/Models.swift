@@ -23,24 +23,53 @@ enum WeightsLocator {
         return nil
     }
 
-    /// The path of a shipped file, or a usage error with a HINT when no `weights/` directory is found.
+    /// The path of a shipped file, or a usage error with a HINT when no `weights/` directory is found or the
+    /// file is missing from it. Errors name `VARGEN_WEIGHTS` when the directory came from it, not `--flag`.
     static func shipped(_ file: String, flag: String, _ context: CLIContext) throws -> String {
         guard let dir = directory(context) else {
             throw UsageError("--\(flag) not given and no shipped weights found (looked for weights/vqvae.pth above the "
                              + "executable and the current directory)\nHINT: pass --\(flag) FILE or set VARGEN_WEIGHTS=DIR")
         }
-        return dir + "/" + file
+        let path = dir + "/" + file
+        guard !FileManager.default.fileExists(atPath: path) else { return path }
+        let source = context.environment["VARGEN_WEIGHTS"].map { $0.isEmpty ? nil : "VARGEN_WEIGHTS=\($0)" } ?? nil
+        var isDir: ObjCBool = false
+        if let source, !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
+            throw UsageError("\(source): \(missingDirectoryReason(dir))\nHINT: point VARGEN_WEIGHTS at the directory holding "
+                             + "vqvae.pth, drafter.pth and refiner.pth, or unset it")
+        }
+        throw UsageError("\(source ?? "the shipped weights directory '\(dir)'") has no \(file)\nHINT: pass --\(flag) FILE")
     }
 }
 
-/// Checks that a path names a readable regular file (validation, exit code 2).
+/// Checks that a path names a readable regular file (validation, exit code 2); `flag` names the option.
 func requireReadableFile(_ path: String, flag: String) throws {
+    try requireReadableFile(path, named: "--\(flag)")
+}
+
+/// The same, with the errors prefixed by `label` ("--vae", "input PNG", …): what the user typed.
+func requireReadableFile(_ path: String, named label: String) throws {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        throw UsageError("--\(flag): file '\(path)' does not exist")
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if let file = regularFileAncestor(of: parent) {
+            throw UsageError("\(label): '\(path)' cannot exist: '\(file)' is a file, not a directory")
+        }
+        throw UsageError("\(label): file '\(path)' does not exist")
     }
-    guard !isDir.boolValue else { throw UsageError("--\(flag): '\(path)' is a directory, expected a file") }
-    guard FileManager.default.isReadableFile(atPath: path) else { throw UsageError("--\(flag): file '\(path)' is not readable") }
+    guard !isDir.boolValue else { throw UsageError("\(label): '\(path)' is a directory, expected a file") }
+    guard FileManager.default.isReadableFile(atPath: path) else { throw UsageError("\(label): file '\(path)' is not readable") }
+}
+
+/// var-gen writes PNG only: an output named `x.jpg` (or any extension but .png) is refused (exit 2) rather
+/// than written as a PNG under a misleading name. A name without extension is accepted as it is.
+func requirePNGName(_ path: String, flag: String) throws {
+    let ext = URL(fileURLWithPath: path).pathExtension
+    guard ext.isEmpty || ext.lowercased() == "png" else {
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        throw UsageError("--\(flag): '\(path)': var-gen writes PNG files only; expected a name ending in .png "
+                         + "(e.g. \(stem).png)\nHINT: convert afterwards, e.g. with ImageMagick: magick \(stem).png \(URL(fileURLWithPath: path).lastPathComponent)")
+    }
 }
 
 /// Checks that the directory that will hold `path` exists and is writable.
@@ -52,11 +81,31 @@ func requireWritableDirectory(for path: String, flag: String) throws {
 func requireWritableDirectory(_ dir: String, flag: String) throws {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+        if regularFileAncestor(of: dir) != nil { throw UsageError("--\(flag): \(missingDirectoryReason(dir))") }
         throw UsageError("--\(flag): directory '\(dir)' does not exist\nHINT: create it first (mkdir -p '\(dir)')")
     }
     guard FileManager.default.isWritableFile(atPath: dir) else {
         throw UsageError("--\(flag): directory '\(dir)' is not writable")
     }
+}
+
+/// The nearest existing ancestor of `dir` (itself included) when it is a regular file, not a directory.
+func regularFileAncestor(of dir: String) -> String? {
+    var url = URL(fileURLWithPath: dir).standardizedFileURL
+    while true {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) { return isDir.boolValue ? nil : url.path }
+        let parent = url.deletingLastPathComponent()
+        if parent.path == url.path { return nil }
+        url = parent
+    }
+}
+
+/// Why `dir` is not a usable directory: it is a file, lies under a file, or does not exist.
+func missingDirectoryReason(_ dir: String) -> String {
+    guard let file = regularFileAncestor(of: dir) else { return "directory '\(dir)' does not exist" }
+    return file == URL(fileURLWithPath: dir).standardizedFileURL.path
+        ? "'\(dir)' is a file, not a directory" : "'\(dir)' is under '\(file)', which is a file, not a directory"
 }
 
 extension WeightPrecision {
@@ -129,10 +178,10 @@ struct ModelOptions {
     /// The shipped drafter; a weights directory that ships only the refiner falls back to it (still a plain
     /// VAR model of the same family) so that a bare `var-gen generate` works.
     static func defaultDrafter(_ context: CLIContext) throws -> String {
-        let drafter = try WeightsLocator.shipped("drafter.pth", flag: "drafter", context)
-        if FileManager.default.fileExists(atPath: drafter) { return drafter }
-        let refiner = try WeightsLocator.shipped("refiner.pth", flag: "drafter", context)
-        return FileManager.default.fileExists(atPath: refiner) ? refiner : drafter
+        do { return try WeightsLocator.shipped("drafter.pth", flag: "drafter", context) } catch {
+            guard let refiner = try? WeightsLocator.shipped("refiner.pth", flag: "drafter", context) else { throw error }
+            return refiner
+        }
     }
 
     /// Opens the configurations (no weights), checks the pair and the split, and names the VQVAE.
@@ -140,7 +189,10 @@ struct ModelOptions {
         func open(_ path: String, flag: String, precision: WeightPrecision) throws -> ModelSource {
             try requireReadableFile(path, flag: flag)
             do { return try ModelSource(path: path, precision: precision, inPlace: inPlace) } catch {
-                throw UsageError("--\(flag): \(error)")
+                if let ck = try? Checkpoint(path: path), (try? VQVAEConfig.forCheckpoint(at: path, ck)) != nil {
+                    throw UsageError("--\(flag): '\(path)' is a VQVAE checkpoint, not a VAR model\nHINT: pass it as --vae")
+                }
+                throw UsageError("--\(flag): '\(path)': \(userFacing(error))")
             }
         }
         let models: PipelineConfiguration.Models
@@ -164,6 +216,24 @@ struct ModelOptions {
         let vaePath = try vae ?? primary.vqvaePath ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
         return try PipelineConfiguration(models: models, tokenizer: vaePath)
+    }
+
+    /// Notices for flags that have no effect with this configuration: `--mmap` applies to float32 weight
+    /// matrices read from float32 files only (float16 ones are converted at load, so they are copied).
+    func notices(for configuration: PipelineConfiguration) -> [String] {
+        guard inPlace else { return [] }
+        var out: [String] = []
+        for (role, source) in configuration.roles {
+            let name = URL(fileURLWithPath: source.path).lastPathComponent
+            if source.precision == .float16 {
+                out.append("--mmap has no effect on the \(role) \(name) with --weights f16: its matrices are converted to "
+                           + "float16 at load, not used in place")
+            } else if let ck = try? Checkpoint(path: source.path), ck.entries.contains(where: { $0.dtype != .float32 && $0.shape.count == 2 }) {
+                out.append("--mmap has no effect on the non-float32 matrices of the \(role) \(name): they are converted at "
+                           + "load, not used in place")
+            }
+        }
+        return out
     }
 
     /// A CoDe plan, its errors as usage errors naming the flags (`pairFlag` for an incompatible pair).

@@ -10,16 +10,27 @@ struct OptionSpec {
     var help: String
     /// Shown as "(default: …)" in the help; nil for none.
     var defaultDescription: String? = nil
-    /// A one-letter alias spelled `-x` (e.g. "r" for `-r` = `--repeats`); nil for none.
+    /// A one-letter alias spelled `-x` (e.g. "r" for `-r` = `--repeats`); nil for the standard one, if any.
     var short: Character? = nil
+    /// Other long names accepted for this option (e.g. "classes" for `--class`); values are stored under `name`.
+    var aliases: [String] = []
+
+    /// The short forms users of sd.cpp and llama.cpp type by habit, the same in every command that has the option.
+    static let standardShorts: [String: Character] = [
+        "output": "o", "seed": "s", "count": "n", "batch": "b", "threads": "t", "verbose": "v", "quiet": "q",
+    ]
+
+    /// `short`, else the standard short form of `name`.
+    var shortForm: Character? { short ?? Self.standardShorts[name] }
 
     static func value(_ name: String, _ placeholder: String, _ help: String, default d: String? = nil,
-                      short: Character? = nil) -> OptionSpec {
-        OptionSpec(name: name, kind: .value(placeholder: placeholder), help: help, defaultDescription: d, short: short)
+                      short: Character? = nil, aliases: [String] = []) -> OptionSpec {
+        OptionSpec(name: name, kind: .value(placeholder: placeholder), help: help, defaultDescription: d, short: short,
+                   aliases: aliases)
     }
 
-    static func flag(_ name: String, _ help: String) -> OptionSpec {
-        OptionSpec(name: name, kind: .flag, help: help)
+    static func flag(_ name: String, _ help: String, short: Character? = nil) -> OptionSpec {
+        OptionSpec(name: name, kind: .flag, help: help, short: short)
     }
 }
 
@@ -41,6 +52,9 @@ struct ParsedOptions {
     var flags: Set<String> = []
     var positionals: [String] = []
     var helpRequested = false
+    var versionRequested = false
+    /// How each given option was spelled (`--tokens` for the alias of `--input`, `-o`, …), for messages.
+    var spelled: [String: String] = [:]
 
     func has(_ name: String) -> Bool { values[name] != nil || flags.contains(name) }
     func flag(_ name: String) -> Bool { flags.contains(name) }
@@ -78,12 +92,29 @@ struct ParsedOptions {
     }
 }
 
+extension ParsedOptions {
+    /// The command's one input, given either as its positional argument or as `--flag` (both spellings work
+    /// in every command), with the label errors use: `--flag` when typed, else `placeholder` (e.g. "TOKENS").
+    func input(flag: String = "input", placeholder: String) throws -> (path: String, label: String)? {
+        if let v = values[flag] {
+            guard positionals.isEmpty else {
+                throw UsageError("--\(flag) '\(v)' and the argument '\(positionals[0])' both name the \(placeholder); give one")
+            }
+            return (v, spelled[flag] ?? "--\(flag)")
+        }
+        guard positionals.count <= 1 else {
+            throw UsageError("unexpected argument '\(positionals[1])': expected one \(placeholder) (see --help)")
+        }
+        return positionals.first.map { ($0, placeholder) }
+    }
+}
+
 enum OptionParser {
     /// Parses `arguments` (without the program and command names) against `specs`. `--help`/`-h` is always
     /// accepted. Unknown options are errors that suggest the closest known name.
     static func parse(_ arguments: [String], specs: [OptionSpec]) throws -> ParsedOptions {
         var out = ParsedOptions()
-        let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(specs.flatMap { s in ([s.name] + s.aliases).map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
         var i = 0
         var optionsEnded = false
         while i < arguments.count {
@@ -95,10 +126,11 @@ enum OptionParser {
             }
             if arg == "--" { optionsEnded = true; continue }
             if arg == "--help" || arg == "-h" { out.helpRequested = true; continue }
+            if arg == "--version" { out.versionRequested = true; continue }
             var name: String
             if arg.hasPrefix("--") {
                 name = String(arg.dropFirst(2))
-            } else if arg.count == 2, let spec = specs.first(where: { $0.short == arg.last }) {
+            } else if arg.count == 2, let spec = specs.first(where: { $0.shortForm == arg.last }) {
                 name = spec.name
             } else {
                 throw UsageError("unknown option '\(arg)'; options are spelled --name (see --help)")
@@ -110,9 +142,14 @@ enum OptionParser {
             }
             guard let spec = byName[name] else {
                 var message = "unknown option '--\(name)'"
+                if let s = specs.first(where: { $0.shortForm == name.first }), name.count == 1 {
+                    throw UsageError(message + "; did you mean '-\(name)' (--\(s.name))? (see --help)")
+                }
                 if let s = suggestion(for: name, among: specs.map(\.name)) { message += "; did you mean '--\(s)'?" }
                 throw UsageError(message + " (see --help)")
             }
+            out.spelled[spec.name] = arg.hasPrefix("--") ? "--\(name)" : arg
+            name = spec.name
             switch spec.kind {
             case .flag:
                 if let inline {
@@ -129,7 +166,7 @@ enum OptionParser {
                     out.values[name] = inline
                 } else {
                     guard i < arguments.count, !(arguments[i].hasPrefix("--") && arguments[i].count > 2) else {
-                        throw UsageError("--\(name) needs a value (\(placeholder))")
+                        throw UsageError("\(arg) needs a value (\(placeholder))")
                     }
                     out.values[name] = arguments[i]
                     i += 1
@@ -174,13 +211,14 @@ enum OptionParser {
         let rows = specs.map { s -> (String, String) in
             let left: String
             switch s.kind {
-            case .flag: left = "--\(s.name)"
-            case .value(let p): left = (s.short.map { "-\($0), " } ?? "") + "--\(s.name) \(p)"
+            case .flag: left = (s.shortForm.map { "-\($0), " } ?? "") + "--\(s.name)"
+            case .value(let p): left = (s.shortForm.map { "-\($0), " } ?? "") + "--\(s.name) \(p)"
             }
-            return (left, s.help + (s.defaultDescription.map { " (default: \($0))" } ?? ""))
+            return (left, s.help + (s.aliases.isEmpty ? "" : " Also --" + s.aliases.joined(separator: ", --") + ".")
+                          + (s.defaultDescription.map { " (default: \($0))" } ?? ""))
         }
         let width = min(30, (rows.map { $0.0.count }.max() ?? 0) + 2)
-        for (left, right) in rows + [("-h, --help", "Show this help.")] {
+        for (left, right) in rows + [("-h, --help", "Show this help."), ("--version", "Print the version.")] {
             let pad = left.count < width ? String(repeating: " ", count: width - left.count) : "\n  " + String(repeating: " ", count: width)
             lines.append("  " + left + pad + right)
         }

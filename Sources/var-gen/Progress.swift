@@ -1,20 +1,27 @@
 import Foundation
 import VARKit
 
-/// Renders generation progress on stderr: one redrawn line on a terminal, one line per event otherwise.
+/// Renders progress on stderr in one style for every long command: a single redrawn line on a terminal;
+/// into a file or pipe at most one line every `interval` seconds (plus the final one). `quiet` (`--quiet`)
+/// silences progress and status messages; notices about ignored flags and errors are still printed.
 final class ProgressPrinter {
     let console: Console
-    let pipeline: PipelineConfiguration
+    let pipeline: PipelineConfiguration?
+    let quiet: Bool
+    /// Seconds between two progress lines written to a file.
+    static let interval: TimeInterval = 2
     private let start = Date()
     private var lineOpen = false
 
-    init(console: Console, pipeline: PipelineConfiguration) {
+    init(console: Console, pipeline: PipelineConfiguration? = nil, quiet: Bool = false) {
         self.console = console
         self.pipeline = pipeline
+        self.quiet = quiet
     }
 
     /// Which model produced a stage ("drafter.pth", "refiner.pth", or the plain model).
     func modelName(_ stage: GenerationProgress.Stage) -> String {
+        guard let pipeline else { return "" }
         switch (stage, pipeline.models) {
         case let (.refine, .collaborative(plan)): return "refiner \(plan.refiner.name)"
         case let (.draft, .collaborative(plan)): return "drafter \(plan.drafter.name)"
@@ -22,13 +29,14 @@ final class ProgressPrinter {
         }
     }
 
-    /// A `ProgressHandler` for one batch; `prefix` names the batch (e.g. "batch 2/5").
-    func handler(prefix: String) -> ProgressHandler {
-        let sizes = pipeline.primary.config.patchSizes
+    /// A `ProgressHandler` for one batch; `prefix` names the batch (e.g. "batch 2/5"). The last scale of the
+    /// last batch (`last`) is always shown.
+    func handler(prefix: String, last: Bool = true) -> ProgressHandler {
+        let sizes = pipeline?.primary.config.patchSizes ?? []
         return { [self] p in
-            let pn = sizes[p.scale]
+            let pn = p.scale < sizes.count ? sizes[p.scale] : 0
             line("\(prefix)scale \(p.scale + 1)/\(p.scaleCount) (\(pn)×\(pn)) \(modelName(p.stage)), "
-                 + "\(p.tokensDone)/\(p.tokenCount) tokens, \(elapsed)")
+                 + "\(p.tokensDone)/\(p.tokenCount) tokens, \(elapsed)", final: last && p.scale == p.scaleCount - 1)
             return true
         }
     }
@@ -37,12 +45,13 @@ final class ProgressPrinter {
 
     private var lastThrottled: Date?
 
-    /// A status line (redrawn in place on a terminal). With `throttle`, a non-terminal gets at most one such
-    /// line every 10 seconds (plus `final` ones), so logs of long runs stay readable.
-    func line(_ text: String, throttle: Bool = false, final: Bool = false) {
-        if throttle && !console.interactive && !final {
+    /// A progress line: redrawn in place on a terminal; into a file at most one every `interval` seconds
+    /// (the first and `final` ones always), so logs of long runs stay readable.
+    func line(_ text: String, final: Bool = false) {
+        if quiet { return }
+        if !console.interactive && !final {
             let now = Date()
-            if let last = lastThrottled, now.timeIntervalSince(last) < 10 { return }
+            if let last = lastThrottled, now.timeIntervalSince(last) < Self.interval { return }
             lastThrottled = now
         }
         if console.interactive {
@@ -53,10 +62,17 @@ final class ProgressPrinter {
         }
     }
 
-    /// A line that stays (ends any redrawn line first).
+    /// A status line that stays (ends any redrawn line first); silent with `--quiet`.
     func message(_ text: String) {
+        if quiet { return }
         finish()
         console.err(text + "\n")
+    }
+
+    /// A notice the user must see even with `--quiet` (an ignored or adjusted flag).
+    func notice(_ text: String) {
+        finish()
+        console.err("var-gen: note: " + text + "\n")
     }
 
     func finish() {

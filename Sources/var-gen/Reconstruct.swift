@@ -7,12 +7,15 @@ struct ReconstructCommand: Command {
     static let summary = "Encode a PNG to tokens and decode it again; prints the PSNR."
     static let usage = "INPUT.png [--vae FILE] [--output FILE] [--save-tokens FILE]"
     static let options: [OptionSpec] = [
+        .value("input", "PNG", "The image (or give it as the argument)."),
         .value("vae", "FILE", "VQVAE checkpoint.", default: "weights/vqvae.pth"),
         .value("output", "FILE", "Reconstructed PNG.", default: "reconstruction.png"),
         .value("save-tokens", "FILE", "Also save the token pyramid (safetensors)."),
     ] + RuntimeOptions.specs
 
     var input: String
+    /// How the user named the input (`--input` or the argument), for messages.
+    var inputLabel: String
     var vae: String?
     var output: String
     var saveTokens: String?
@@ -20,8 +23,8 @@ struct ReconstructCommand: Command {
     var vaePath = ""
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
-        guard p.positionals.count == 1 else { throw UsageError("expected one input PNG (see --help)") }
-        input = p.positionals[0]
+        guard let i = try p.input(placeholder: "INPUT.png") else { throw UsageError("expected one input PNG (see --help)") }
+        (input, inputLabel) = i
         vae = p.string("vae")
         output = p.string("output") ?? "reconstruction.png"
         saveTokens = p.string("save-tokens")
@@ -29,10 +32,11 @@ struct ReconstructCommand: Command {
     }
 
     mutating func validate(_ context: CLIContext) throws {
-        try requireReadableFile(input, flag: "input")
+        try requirePNGName(output, flag: "output")
+        try requireReadableFile(input, named: inputLabel)
         vaePath = try vae ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
-        try requireImage(input, fits: vaePath, flag: "input")
+        try requireImage(input, fits: vaePath, label: inputLabel)
         try requireWritableDirectory(for: output, flag: "output")
         if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
         Records.prefetch([input, vaePath])
@@ -42,7 +46,7 @@ struct ReconstructCommand: Command {
         runtime.apply(context.console)
         let image = try PNG.read(input).image
         let vq = try ImageTokenizer(path: vaePath)
-        try requireModelSize(image, vq.config, flag: "input")
+        try requireModelSize(image, vq.config, label: inputLabel)
         let (out, tokens) = try vq.reconstruct(image)
         var record = GenerationRecord(command: .reconstruct, version: CLI.version, vqvae: try Records.identity(vaePath))
         record.input = try Records.identity(input)
@@ -58,20 +62,20 @@ struct ReconstructCommand: Command {
 }
 
 /// Validation: `path` is a readable PNG of the VQVAE's resolution (reads the VQVAE's configuration only).
-func requireImage(_ path: String, fits vaePath: String, flag: String) throws {
+func requireImage(_ path: String, fits vaePath: String, label: String) throws {
     let image: RGBImage
-    do { image = try PNG.read(path).image } catch { throw UsageError("--\(flag): \(error)") }
+    do { image = try PNG.read(path).image } catch { throw UsageError("\(label): \(userFacing(error))") }
     let config: VQVAEConfig
     do { config = try ImageTokenizer.configuration(at: vaePath) } catch {
-        throw UsageError("--vae: cannot read the VQVAE configuration of '\(vaePath)': \(error)")
+        throw UsageError("--vae: cannot read the VQVAE configuration of '\(vaePath)': \(userFacing(error))")
     }
-    do { try requireModelSize(image, config, flag: flag) } catch { throw UsageError("\(error)") }
+    do { try requireModelSize(image, config, label: label) } catch { throw UsageError("\(error)") }
 }
 
 /// The VQVAE works at one resolution; other sizes are refused rather than silently resized.
-func requireModelSize(_ image: RGBImage, _ c: VQVAEConfig, flag: String) throws {
+func requireModelSize(_ image: RGBImage, _ c: VQVAEConfig, label: String) throws {
     guard image.width == c.imageSize, image.height == c.imageSize else {
-        throw CLIFailure("--\(flag): the image is \(image.width)×\(image.height) but the VQVAE works at \(c.imageSize)×\(c.imageSize)"
+        throw CLIFailure("\(label): the image is \(image.width)×\(image.height) but the VQVAE works at \(c.imageSize)×\(c.imageSize)"
                          + "\nHINT: resize or crop the image to \(c.imageSize)×\(c.imageSize) first")
     }
 }

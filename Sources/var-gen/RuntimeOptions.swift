@@ -1,3 +1,4 @@
+import Foundation
 import VARKit
 
 /// Flags about the process rather than the images: threads, verbosity, memory.
@@ -5,19 +6,27 @@ struct RuntimeOptions {
     static let specs: [OptionSpec] = [
         .value("threads", "N", "Threads for BLAS and the engine's loops.", default: "all cores"),
         .flag("verbose", "Print the BLAS core, threads and timings on stderr."),
+        .flag("quiet", "No progress or status lines on stderr (results on stdout, notices and errors still shown)."),
         .flag("memory-stats", "Print accounted memory per category, the predicted peak and the process RSS at the end."),
         .value("memory-budget", "SIZE", "Cap on the predicted peak memory (e.g. 6G): the largest batch that fits, or exit 1."),
     ]
 
     var threads: Int?
+    /// `--threads` as given when it exceeded the cores (then `threads` is the core count).
+    var requestedThreads: Int?
     var verbose: Bool
+    var quiet: Bool
     var memoryStats: Bool
     var memoryBudget: Int?
 
     init(_ p: ParsedOptions) throws {
         threads = try p.int("threads")
         if let t = threads, t < 1 { throw UsageError.invalid("threads", String(t), expected: "a thread count ≥ 1") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let t = threads, t > cores { requestedThreads = t; threads = cores }
         verbose = p.flag("verbose")
+        quiet = p.flag("quiet")
+        if verbose && quiet { throw UsageError("--verbose and --quiet contradict each other; give one") }
         memoryStats = p.flag("memory-stats")
         if let s = p.string("memory-budget") {
             guard let b = ByteSize.parse(s), b > 0 else {
@@ -31,6 +40,9 @@ struct RuntimeOptions {
     /// transformers, how their weights are held (`--weights`).
     func apply(_ console: Console, weightsOf models: ModelOptions? = nil) {
         GenerationPipeline.applyThreads(threads)
+        if let requestedThreads, let threads {
+            console.err("var-gen: note: --threads \(requestedThreads) is more than the \(threads) cores of this machine; using \(threads)\n")
+        }
         if verbose {
             // Large BLAS products use the engine's thread count, so one figure serves both.
             console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(BLAS.threadCount) workers\n")

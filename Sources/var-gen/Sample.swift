@@ -12,13 +12,14 @@ import VARKit
 struct SampleCommand: Command {
     static let name = "sample"
     static let summary = "Sample N images per class into DIR/{class}_{k}.png (resumable, shardable)."
-    static let usage = "--output DIR [--per-class N] [--classes all|0-9|list] [--shard i/n|auto|auto/n] [options]\n"
+    static let usage = "--output DIR [--per-class N] [--class all|0-9|list] [--shard i/n|auto|auto/n] [options]\n"
         + "       var-gen sample --status DIR [the same --per-class, --classes, --shard …/n and model flags]"
     static let options: [OptionSpec] = ModelOptions.specs
         + SamplingOptions.specs(seedHelp: "Base seed; image k of class c uses (seed + c·1000003 + k) mod 2³².") + [
         .value("output", "DIR", "Directory for the PNGs (created if missing)."),
-        .value("per-class", "N", "Images per class.", default: "50"),
-        .value("classes", "LIST", "Classes: 'all', a range a-b, ids or names, comma-separated.", default: "all"),
+        .value("per-class", "N", "Images per class.", default: "50", short: "n"),
+        .value("class", "LIST", "Classes: 'all', a range a-b, ids or names, comma-separated (as in generate).",
+               default: "all", aliases: ["classes"]),
         .value("shard", "i/n", "Only every n-th (class, k) pair, starting at pair i (0 ≤ i < n); 'auto' takes i and n from a "
                + "Slurm array or srun task, 'auto/n' takes i from SLURM_ARRAY_TASK_ID, SLURM_PROCID or JOB_COMPLETION_INDEX "
                + "(docs/sampling.md)."),
@@ -78,7 +79,7 @@ struct SampleCommand: Command {
         output = out
         perClass = try p.int("per-class") ?? 50
         guard perClass > 0 else { throw UsageError.invalid("per-class", String(perClass), expected: "a count ≥ 1") }
-        classText = p.string("classes") ?? "all"
+        classText = p.string("class") ?? "all"
         batch = try p.int("batch") ?? 8
         guard batch > 0 else { throw UsageError.invalid("batch", String(batch), expected: "a batch size ≥ 1") }
         if let s = p.string("shard") {
@@ -92,7 +93,8 @@ struct SampleCommand: Command {
         settings = try sampling.resolve(for: pipeline)
         pipeline.sampling = settings
         pipeline.threads = runtime.threads
-        classes = try ClassList.parse(classText, flag: "classes", config: pipeline.primary.config)
+        classes = try ClassList.parse(classText, flag: "class", config: pipeline.primary.config)
+        for note in models.notices(for: pipeline) { context.console.err("var-gen: note: \(note)\n") }
         Records.prefetch(pipeline)
         manifest = SampleManifest(version: CLI.version, vqvae: try Records.identity(pipeline.tokenizer),
                                   models: try Records.models(pipeline), sampling: .init(settings), baseSeed: settings.seed)
@@ -160,7 +162,7 @@ struct SampleCommand: Command {
             case nil: pending.append(pair)
             }
         }
-        let progress = ProgressPrinter(console: console, pipeline: pipeline)
+        let progress = ProgressPrinter(console: console, pipeline: pipeline, quiet: runtime.quiet)
         if let shardOrigin { progress.message("shard \(shardOrigin)") }
         progress.message("\(all.count) images in this shard, \(all.count - pending.count) already present, \(pending.count) to generate"
                          + (replaced > 0 ? " (\(replaced) replace images whose metadata differs from \(SampleManifest.fileName): "
@@ -188,7 +190,7 @@ struct SampleCommand: Command {
             let rate = Double(done) / max(elapsed, 1e-9)
             let eta = Double(pending.count - done) / max(rate, 1e-9)
             progress.line(String(format: "%d/%d images, %.2f images/s, ETA %@", done, pending.count, rate, formatDuration(eta)),
-                          throttle: true, final: done == pending.count)
+                          final: done == pending.count)
         }
         progress.finish()
         console.out(output + "\n")

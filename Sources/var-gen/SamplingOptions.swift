@@ -104,7 +104,10 @@ enum ClassList {
             }
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]) {
-                guard a <= b, (0..<c.numClasses).contains(a), (0..<c.numClasses).contains(b) else { throw outOfRange(flag, item, c) }
+                guard a <= b else {
+                    throw UsageError("--\(flag): '\(item)' is a reversed range; expected a-b with a ≤ b, e.g. \(b)-\(a)")
+                }
+                guard (0..<c.numClasses).contains(a), (0..<c.numClasses).contains(b) else { throw outOfRange(flag, item, c) }
                 out += Array(a...b); continue
             }
             if let names = c.classNames, let i = names.firstIndex(of: item) ?? names.firstIndex(where: { $0.lowercased() == item.lowercased() }) {

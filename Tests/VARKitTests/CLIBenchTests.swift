@@ -48,7 +48,7 @@ struct CLIBenchTests {
         (["--draft-steps", "2,5"], "--draft-steps: got 5; expected 1…3"),
         (["--draft-steps", "off,0"], "--draft-steps: got 'off,0'; expected scale counts ≥ 1 or off"),
         (["--draft-steps", "off", "--model", "m.pth"], "--draft-steps off (the drafter alone) needs --drafter"),
-        (["-q", "1"], "unknown option '-q'"),
+        (["-x", "1"], "unknown option '-x'"),
     ] as [([String], String)])
     func invalidFlagsExitWith2(arguments: [String], message: String) {
         let r = runCLI(["bench"] + arguments)
