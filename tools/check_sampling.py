@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Verify the sampling contract (docs/design.md, spec §6.5) against this PyTorch:
+"""Verify the sampling contract (docs/design.md, docs/model.md §6.5) against this PyTorch:
 
 1. `argmax(p / E)` with `E = empty(R, V).exponential_(generator=g)` equals
    `torch.multinomial(p, 1, generator=g)` (several shapes, seeds, peaked and flat p), and both leave

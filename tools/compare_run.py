@@ -6,7 +6,7 @@
     python3 tools/compare_run.py /tmp/ref.safetensors /tmp/a.safetensors /tmp/a.png
 
 The reference image is (decode + 1) / 2 in [0, 1]; it is turned into uint8 with the official conversion
-(spec §6.6: ⌊255·x⌋ after clamping to [0, 1]) before the difference is taken. With several images in the
+(docs/model.md §6.6: ⌊255·x⌋ after clamping to [0, 1]) before the difference is taken. With several images in the
 run, PNGs are given in batch order. Exit status 1 when any token differs.
 """
 from __future__ import annotations

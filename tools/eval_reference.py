@@ -26,7 +26,7 @@ W = os.path.join(os.path.dirname(HERE), "weights")
 
 
 def to_u8(img):
-    """(B, 3, H, W) in [0, 1] → (B, H, W, 3) uint8 with ⌊255·x⌋ (spec §6.6)."""
+    """(B, 3, H, W) in [0, 1] → (B, H, W, 3) uint8 with ⌊255·x⌋ (docs/model.md §6.6)."""
     return (img.clamp(0, 1) * 255).floor().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 

@@ -244,7 +244,7 @@ def part_tiny():
         seed, out = choose_seed(lambda s: generate(var, vae, lab, s, stg))
         put_run(t, name, out, lab, seed, stg, S)
         note("tiny", f"{name}: labels {lab} seed {seed} {stg} min margin {min_margin(out):.5f}")
-    # CoDe with the same model as drafter and refiner must equal plain (spec §7.3)
+    # CoDe with the same model as drafter and refiner must equal plain (docs/model.md §7.3)
     lab, stg = runs["gen_plain"]
     seed = int(t["gen_plain.seed"][0])
     for N in (1, 2, 3):
@@ -329,7 +329,7 @@ def part_keys():
         n = sum(p.numel() for p in m.parameters())
         expected = {"vqvae": 108948355, "var_d16": 310283520, "var_d30": 2010020356}[name]
         assert n == expected, (name, n)
-        note("keys", f"{name}: {len(sd)} keys, {n:,} parameters (spec §1: {expected:,})")
+        note("keys", f"{name}: {len(sd)} keys, {n:,} parameters (docs/model.md §1: {expected:,})")
     with open(os.path.join(OUT, "official_keys.json"), "w") as f:
         json.dump(out, f, indent=0)
         f.write("\n")

@@ -1,4 +1,4 @@
-/* Float16 weights: conversions and the few-row linear kernel (docs/performance.md, "16-bit weights"). */
+/* Float16 weights: conversions and the few-row linear kernel (docs/performance.md §9). */
 #include "ckernels.h"
 #include <string.h>
 #if defined(__x86_64__)

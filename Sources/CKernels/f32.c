@@ -1,4 +1,4 @@
-/* Float32 linear layers for up to ~100 rows (docs/performance.md, "small products").
+/* Float32 linear layers for up to ~100 rows (docs/performance.md §8).
  *
  * sgemm packs the whole weight matrix on every call; at batch 1's small scales (2–72 rows with CFG) that
  * packing costs as much as the arithmetic. The kernel of linear_tiles.h reads PyTorch's (n, k) weights where

@@ -1,7 +1,7 @@
 import Foundation
 import VARKit
 
-/// `var-gen bench`: seconds per image of generate + decode, with warm-up and repeats (performance.md §5),
+/// `var-gen bench`: seconds per image of generate + decode, with warm-up and repeats (docs/performance.md §5),
 /// split into transformer time per model and per scale, sampling and VQVAE decode; sweeps over batch sizes
 /// and CoDe splits in one call; real checkpoints, the shipped models, or random weights of official shapes.
 struct BenchCommand: Command {

@@ -1,7 +1,7 @@
 import Foundation
 import VARKit
 
-/// The OpenBLAS kernel-family fix (docs/performance.md §1, docs/build-notes.md): Debian's OpenBLAS 0.3.21
+/// The OpenBLAS kernel-family fix (docs/performance.md §1): Debian's OpenBLAS 0.3.21
 /// falls back to its "Prescott" (SSE3) kernels on some CPUs, ~9x slower. OpenBLAS reads
 /// `OPENBLAS_CORETYPE` only when it is loaded, so the program sets it and re-executes itself.
 enum OpenBLASCoreFix {

@@ -1,10 +1,10 @@
 import Foundation
 import VARKit
 
-/// `var-gen edit`: zero-shot inpainting, outpainting and class-conditional editing (spec §11).
+/// `var-gen edit`: zero-shot inpainting, outpainting and class-conditional editing (docs/model.md §11).
 struct EditCommand: Command {
     static let name = "edit"
-    static let summary = "Inpaint/outpaint or re-class a region of an image (zero-shot, spec §11)."
+    static let summary = "Inpaint/outpaint or re-class a region of an image (zero-shot, docs/model.md §11)."
     static let usage = "[--input] PNG (--mask PNG | --box y0,x0,y1,x1 [--outpaint]) [--class C] [options]"
     static let options: [OptionSpec] = ModelOptions.specs + SamplingOptions.specs + [
         .value("input", "PNG", "Image to edit (or give it as the argument); other sizes are cropped to the central square and area-resized to the VQVAE's."),
@@ -99,7 +99,7 @@ struct EditCommand: Command {
         image.centerSquare().resizedByArea(width: size, height: size)
     }
 
-    /// The last scale's mask (`side²`, row-major, 1 = keep) from a box, by the notebook's rule (spec §11):
+    /// The last scale's mask (`side²`, row-major, 1 = keep) from a box, by the notebook's rule (docs/model.md §11):
     /// the rectangle is regenerated (inpainting) or kept (`outpaint`).
     static func keepMask(box b: [Double], side: Int, outpaint: Bool) -> [Float] {
         EditingMask.rectangle(side: side, y0: b[0], x0: b[1], y1: b[2], x1: b[3], inpainting: !outpaint)
@@ -108,7 +108,7 @@ struct EditCommand: Command {
     /// The last scale's keep mask from a mask image (white = generate), brought to the `side × side` grid the
     /// way the input is brought to the model: central square, then area means over each cell. A cell is
     /// generated when its mean brightness (channel mean, 0…1) exceeds one half, kept otherwise; the per-scale
-    /// masks then follow spec §11 (`EditingMask.keepFlags`: bilinear, `> 0.5`).
+    /// masks then follow docs/model.md §11 (`EditingMask.keepFlags`: bilinear, `> 0.5`).
     static func keepMask(image m: RGBImage, side: Int) -> [Float] {
         let means = m.centerSquare().areaMeans(width: side, height: side)    // (side, side, 3), 0…255
         return (0..<(side * side)).map { cell in

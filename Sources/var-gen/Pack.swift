@@ -2,7 +2,7 @@ import Foundation
 import VARKit
 
 /// `var-gen pack`: a directory of sample PNGs → one `.npz` (`arr_0` N×H×W×3 uint8, `arr_1` labels int64) for the
-/// guided-diffusion FID/IS evaluation suite (spec §6.6). Images are streamed one at a time.
+/// guided-diffusion FID/IS evaluation suite (docs/model.md §6.6). Images are streamed one at a time.
 struct PackCommand: Command {
     static let name = "pack"
     static let summary = "Pack DIR/*.png into an .npz (arr_0 images, arr_1 labels) for FID evaluation."

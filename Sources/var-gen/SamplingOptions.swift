@@ -1,6 +1,6 @@
 import VARKit
 
-/// Sampling flags shared by generate, sample and edit (spec §6). Unset flags take the model JSON's
+/// Sampling flags shared by generate, sample and edit (docs/model.md §6). Unset flags take the model JSON's
 /// `sampling` defaults, else the official settings (VAR demo; CoDe inference script for CoDe).
 struct SamplingOptions {
     static let specs: [OptionSpec] = specs(seedHelp: "Base seed; image i uses seed+i (its own generator).")
@@ -12,7 +12,7 @@ struct SamplingOptions {
         .value("top-k", "K[,K…]", "Top-k, 0 = off, ≤ V; one value or one per scale.", default: "model JSON, else 900 (CoDe 600)"),
         .value("top-p", "P", "Top-p in [0, 1], 0 = off.", default: "model JSON, else 0.95"),
         .value("temp", "T[,T…]", "Temperature > 0; one value or one per scale.", default: "model JSON, else 1 (CoDe 1.1×7, 1.0…)"),
-        .flag("smooth", "Gumbel-softmax codeword mixing (more_smooth, spec §6.4)."),
+        .flag("smooth", "Gumbel-softmax codeword mixing (more_smooth, docs/model.md §6.4)."),
     ] }
 
     var seed: UInt64 = 0

@@ -87,7 +87,7 @@ struct CLIParserTests {
         #expect(runCLI(["pack", "/no/dir"]).err.contains("is not a directory"))
     }
 
-    /// The re-exec rule of build-notes.md: only after a Prescott fallback, never over the user's choice, never twice,
+    /// The re-exec rule of docs/performance.md §1: only after a Prescott fallback, never over the user's choice, never twice,
     /// and never a core the CPU cannot run (this machine kind is AVX2-only AMD: Haswell, not SkylakeX).
     @Test func openBLASCoreChoice() {
         let avx2: Set<String> = ["sse3", "avx", "avx2", "fma"]

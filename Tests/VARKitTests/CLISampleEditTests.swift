@@ -94,7 +94,7 @@ struct CLISampleEditTests {
         }
     }
 
-    /// Keep nothing: spec §11 still keeps every position of scales with pn² ≤ 3 (the 1×1 scale), so an
+    /// Keep nothing: docs/model.md §11 still keeps every position of scales with pn² ≤ 3 (the 1×1 scale), so an
     /// all-white mask teacher-forces only scale 0 to the input's token. For a seed whose `generate` draws
     /// that same scale-0 token, the edit is `generate` exactly (tokens and image); for the others only the
     /// 1×1 token is the input's.
@@ -132,7 +132,7 @@ struct CLISampleEditTests {
         }
     }
 
-    /// CoDe editing with the same model as drafter and refiner equals the plain edit (spec §7.3 + §11): the
+    /// CoDe editing with the same model as drafter and refiner equals the plain edit (docs/model.md §7.3 + §11): the
     /// refiner's prefill must see the edited scales, and it applies the mask at its own scales.
     @Test func codeEditWithOneModelEqualsPlainEdit() throws {
         let dir = try makeScratchDirectory()

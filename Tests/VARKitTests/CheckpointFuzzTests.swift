@@ -7,7 +7,7 @@ import VARKit
 /// (and then read without trapping) or throw a `CheckpointError`. A crash fails the whole run.
 ///
 /// CI runs 3,000 seeded iterations (a few seconds). Long runs outside CI:
-/// `VARGEN_FUZZ_ITERATIONS=1000000 VARGEN_FUZZ_SEED=7 VARGEN_FUZZ_SAVE=/tmp/fuzz-input.bin \
+/// `VARGEN_FUZZ_ITERATIONS=1000000 VARGEN_FUZZ_SEED=7 VARGEN_FUZZ_SAVE=fuzz-input.bin \
 ///  swift test -c release -Xswiftc -enable-testing --filter CheckpointFuzz`
 /// (`VARGEN_FUZZ_SAVE` keeps the current input on disk, so a crash leaves its reproducer behind.)
 @Suite struct CheckpointFuzzTests {

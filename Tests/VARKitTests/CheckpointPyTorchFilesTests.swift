@@ -13,7 +13,7 @@ import VARKit
 /// `pickle_protocol=4`, and `{"w": nn.Parameter(...)}` (`_rebuild_parameter`); the JSON came from
 /// `{k: {"shape": list(v.shape), "float": v.double().flatten().tolist()} for k, v in sd.items()}`.
 /// Run:
-/// `VARGEN_TORCH_SAMPLES=/tmp/samples swift test -c release -Xswiftc -enable-testing --filter CheckpointPyTorchFiles`
+/// `VARGEN_TORCH_SAMPLES=samples swift test -c release -Xswiftc -enable-testing --filter CheckpointPyTorchFiles`
 @Suite struct CheckpointPyTorchFilesTests {
     @Test func matchesTorchLoad() throws {
         guard let dir = ProcessInfo.processInfo.environment["VARGEN_TORCH_SAMPLES"] else { return }

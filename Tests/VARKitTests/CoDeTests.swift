@@ -6,7 +6,7 @@ import VARKit
 @Suite struct CoDeTests {
     let config = tinyVARConfig()
 
-    /// With the same weights as drafter and refiner, CoDe equals plain generation (spec §7.3 properties):
+    /// With the same weights as drafter and refiner, CoDe equals plain generation (docs/model.md §7.3 properties):
     /// tokens exactly, for every split N — through the prefill path (two model objects) and through the
     /// cache handover (one object) — with and without more_smooth.
     @Test(arguments: [false, true])
@@ -31,7 +31,7 @@ import VARKit
         }
     }
 
-    /// The hub holds the inputs of scales 1 … N (spec §7.2).
+    /// The hub holds the inputs of scales 1 … N (docs/model.md §7.2).
     @Test func hubShape() throws {
         let tok = NearestTokenizer(config: config)
         let d = VARModel(config: config, randomSeed: 32)

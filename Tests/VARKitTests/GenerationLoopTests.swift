@@ -54,7 +54,7 @@ import VARKit
         #expect(throws: GenerationError.self) { try VARGenerator(model: model, tokenizer: other) }
     }
 
-    /// Editing hook (spec §11): keeping every position reproduces the original tokens; keeping none is
+    /// Editing hook (docs/model.md §11): keeping every position reproduces the original tokens; keeping none is
     /// plain generation; kept positions still consume random numbers (the free ones are unchanged).
     @Test func editingHook() throws {
         let model = VARModel(config: config, randomSeed: 24)
@@ -74,7 +74,7 @@ import VARKit
         #expect(throws: GenerationError.self) { try gen.generate(labels: [2], seeds: [5], sampling: s, editing: bad) }
     }
 
-    /// `more_smooth` (spec §6.4) changes f̂ (soft mixtures) but draws the same multinomial tokens at scale 0.
+    /// `more_smooth` (docs/model.md §6.4) changes f̂ (soft mixtures) but draws the same multinomial tokens at scale 0.
     @Test func moreSmooth() throws {
         let model = VARModel(config: config, randomSeed: 25)
         let gen = try VARGenerator(model: model, tokenizer: tokenizer)

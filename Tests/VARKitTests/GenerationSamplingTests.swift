@@ -46,7 +46,7 @@ import VARKit
         return row
     }
 
-    /// The worked example of spec §6.2.
+    /// The worked example of docs/model.md §6.2.
     @Test func topKTopPWorkedExample() {
         let x: [Float] = [2, 1, 1, 0.5, -1, 3]
         let ninf = -Float.infinity

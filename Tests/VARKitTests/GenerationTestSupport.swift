@@ -47,7 +47,7 @@ struct NearestTokenizer: ScaleTokenizer {
     }
 }
 
-/// The plain reference of the transformer (spec §5), one sample, all positions, explicit −∞ mask,
+/// The plain reference of the transformer (docs/model.md §5), one sample, all positions, explicit −∞ mask,
 /// double accumulation: logits `(L, V)` for `inputs (L − 1, Cvae)`.
 func naiveTeacherForcedLogits(_ m: VARModel, label: Int, inputs: [Float]) -> [Float] {
     let c = m.config, C = c.width, L = c.tokenCount, H = c.heads, hd = c.headDim, Cv = c.zChannels

@@ -138,7 +138,7 @@ import VARKit
 
 /// float16 against float32 on a real checkpoint (VARGEN_F16_MODEL=/tmp/off/var_d16.pth; not a unit test):
 /// teacher-forced logits for two classes over random inputs, error per scale relative to the logits' spread,
-/// and how often the most likely token agrees. docs/performance.md, "16-bit weights".
+/// and how often the most likely token agrees. docs/performance.md §9.
 @Suite struct HalfPrecisionAccuracyReport {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["VARGEN_F16_MODEL"] != nil))
     func officialCheckpointLogits() throws {

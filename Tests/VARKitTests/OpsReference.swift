@@ -2,8 +2,8 @@ import Foundation
 @testable import VARCore
 import VARKit
 
-/// Plain reference implementations of the fast kernels (style.md §5), in Double, written straight
-/// from the formulas of spec §2 and §3.1. Slow on purpose; only for small test shapes.
+/// Plain reference implementations of the fast kernels (docs/design.md, convention 5), in Double, written straight
+/// from the formulas of docs/model.md §2 and §3.1. Slow on purpose; only for small test shapes.
 enum OpsReference {
     /// `out[b, o, r, c] = bias[o] + Σ_i Σ_ky Σ_kx W[o, i, ky, kx] · in_padded[b, i, r·s + ky, c·s + kx]`,
     /// where `in_padded` is the input (optionally nearest-2×-upsampled first) with zero padding.
@@ -35,7 +35,7 @@ enum OpsReference {
         return Tensor(shape: [b, c, 2 * h, 2 * w], data: out)
     }
 
-    /// GroupNorm of spec §3.1 in Double, optionally followed by `x·σ(x)`.
+    /// GroupNorm of docs/model.md §3.1 in Double, optionally followed by `x·σ(x)`.
     static func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, eps: Double, silu: Bool) -> Tensor {
         let b = x.shape[0], c = x.shape[1], hw = x.shape.dropFirst(2).reduce(1, *)
         let cpg = c / groups

@@ -2,7 +2,7 @@ import Testing
 @testable import VARCore
 import VARKit
 
-/// Resampling operators against the numeric vectors of spec §3.3, §3.4 and §11 (≤ 1e-6: the
+/// Resampling operators against the numeric vectors of docs/model.md §3.3, §3.4 and §11 (≤ 1e-6: the
 /// spec prints 6 decimals, so a rounding error of 5e-7 plus float32 storage).
 @Suite struct TokenizerResizeTests {
     static let pn2: [[Float]] = [[1.103821, -0.103821], [1.110779, -0.110779], [1.092834, -0.092834],

@@ -38,12 +38,12 @@ let tinyConfig = VQVAEConfig(vocabSize: 16, zChannels: 4, ch: 32, chMult: [1, 2]
     }
 
     @Test func infersOfficialConfigFromShapes() throws {
-        // Shapes of the official checkpoint as requested by the model (spec §2.1).
+        // Shapes of the official checkpoint as requested by the model (docs/model.md §2.1).
         let rec = ShapeRecorder()
         _ = VQVAE(config: .official256, weights: rec)
         var shapes = rec.store.shapes
         shapes["quantize.ema_vocab_hit_SV"] = [10, 4096]
-        #expect(shapes.count == 324)   // the official key count, spec §2.1
+        #expect(shapes.count == 324)   // the official key count, docs/model.md §2.1
         #expect(shapes.keys.filter { $0.hasPrefix("encoder.") }.count == 132)
         #expect(shapes.keys.filter { $0.hasPrefix("decoder.") }.count == 178)
         #expect(shapes["decoder.up.3.block.0.nin_shortcut.weight"] == [320, 640, 1, 1])

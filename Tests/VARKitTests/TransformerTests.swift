@@ -28,7 +28,7 @@ import VARKit
         let d16 = VARConfig.official(depth: 16)
         #expect(d16.width == 1024 && d16.heads == 16 && d16.tokenCount == 680)
         #expect(d16.scaleEnds == [1, 5, 14, 30, 55, 91, 155, 255, 424, 680])
-        // Shapes of an official d16 file (spec §2.2); parameters per block 18C² + 14C + H.
+        // Shapes of an official d16 file (docs/model.md §2.2); parameters per block 18C² + 14C + H.
         let C = 1024
         var shapes: [String: [Int]] = [
             "pos_start": [1, 1, C], "pos_1LC": [1, 680, C], "class_emb.weight": [1001, C],
@@ -51,7 +51,7 @@ import VARKit
         let random = RandomWeights(seed: 0, profile: .transformer)
         _ = VARModel(config: c, weights: random)
         let requested = random.tensors.mapValues(\.shape)
-        #expect(requested.count == 13 * c.depth + 12 - 2 - c.depth)  // minus the buffers (spec §2.3)
+        #expect(requested.count == 13 * c.depth + 12 - 2 - c.depth)  // minus the buffers (docs/model.md §2.3)
         #expect(requested["blocks.1.ada_lin.1.weight"] == [6 * 32, 32])
         #expect(requested["blocks.0.attn.scale_mul_1H11"] == [1, 2, 1, 1])
         #expect(requested["head_nm.ada_lin.1.weight"] == [64, 32])
@@ -75,7 +75,7 @@ import VARKit
         }
     }
 
-    /// Cached scale-by-scale steps give the same logits as one teacher-forced pass (spec §5.7 ≡ §5.6),
+    /// Cached scale-by-scale steps give the same logits as one teacher-forced pass (docs/model.md §5.7 ≡ §5.6),
     /// and a prefill over the first scales followed by cached steps does too (CoDe's refiner path).
     @Test func cachedStepsMatchTeacherForced() {
         let c = tinyVARConfig()
@@ -116,7 +116,7 @@ import VARKit
         let m = VARModel(config: tinyVARConfig(), randomSeed: 1)
         // Positions are padded to a multiple of 16 (30 → 32) for the transposed keys.
         #expect(m.kvCacheBytes(batch: 1) == 2 * 2 * 2 * 32 * 32 * 4)
-        // performance.md: VAR-d16 KV cache ≈ 178 MB per image with CFG (680 positions; 688 stored).
+        // docs/performance.md §2: VAR-d16 KV cache ≈ 178 MB per image with CFG (680 positions; 688 stored).
         let bytes = KVCache.floats(depth: 16, rows: 2, heads: 16, headDim: 64, capacity: 680) * 4
         #expect(bytes == 178_257_920 / 680 * 688 && d16.tokenCount == 680)
     }

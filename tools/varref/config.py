@@ -12,7 +12,7 @@ from .var import VAR
 from .vqvae import VQVAE, phi_index_table
 
 OFFICIAL_PATCHES = [1, 2, 3, 4, 5, 6, 8, 10, 13, 16]
-OFFICIAL_PHI = [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]   # spec §4.6, hard-coded
+OFFICIAL_PHI = [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]   # docs/model.md §4.6, hard-coded
 
 
 @dataclass
@@ -87,7 +87,7 @@ def official_vqvae() -> VQVAEConfig:
 
 
 def official_var(depth: int) -> VARConfig:
-    """VAR-d16/d20/d24/d30: width 64·d, heads d (spec §1.3)."""
+    """VAR-d16/d20/d24/d30: width 64·d, heads d (docs/model.md §1.3)."""
     return VARConfig(depth=depth, width=64 * depth, heads=depth)
 
 
@@ -193,7 +193,7 @@ def load_model(pth: str, json_path: Optional[str] = None):
     model = cfg.build()
     sd = {k: (v.float() if v.is_floating_point() else v) for k, v in sd.items()}
     if isinstance(cfg, VQVAEConfig):
-        # spec §2.3: ema_vocab_hit_SV may have any first dimension; it is never used
+        # docs/model.md §2.3: ema_vocab_hit_SV may have any first dimension; it is never used
         sd["quantize.ema_vocab_hit_SV"] = model.quantize.ema_vocab_hit_SV.clone()
     model.load_state_dict(sd, strict=True)
     return model.eval(), cfg

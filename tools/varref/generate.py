@@ -1,4 +1,4 @@
-"""Generation: plain VAR (spec §6.1), CoDe drafter/refiner (§7), zero-shot editing (§11 step 3).
+"""Generation: plain VAR (docs/model.md §6.1), CoDe drafter/refiner (§7), zero-shot editing (§11 step 3).
 
 All functions take `labels` as a list/1-D tensor of class ids (negative → unconditional = num_classes)
 and a `seed`; image i uses `torch.Generator().manual_seed(seed + i)`. They return a dict with
@@ -29,7 +29,7 @@ class Sampling:
 
 @dataclass
 class Edit:
-    """Token teacher-forcing (spec §11): per-scale keep masks (bool [pn, pn]) and the original tokens."""
+    """Token teacher-forcing (docs/model.md §11): per-scale keep masks (bool [pn, pn]) and the original tokens."""
     keep: List[torch.Tensor]          # [(pn, pn)] bool, 1 = keep original
     tokens: List[torch.Tensor]        # [(B, pn²)] or [(1, pn²)] int64
 
@@ -45,7 +45,7 @@ def _labels2(var: VAR, labels) -> torch.Tensor:
 
 
 def _skip_draws(gens, vae: VQVAE, scales: range, st: Sampling):
-    """Advance every image's generator past the draws of `scales` (CoDe replay, spec §7.3 step 6)."""
+    """Advance every image's generator past the draws of `scales` (CoDe replay, docs/model.md §7.3 step 6)."""
     V = vae.quantize.vocab_size
     for si in scales:
         pn = vae.quantize.patch_sizes[si]
@@ -56,7 +56,7 @@ def _skip_draws(gens, vae: VQVAE, scales: range, st: Sampling):
 
 
 def _scale_step(vae: VQVAE, si: int, logits_2BlV, f_hat, gens, st: Sampling, edit: Optional[Edit], out):
-    """Guidance, filtering, sampling, embedding and f̂ update of one scale (spec §6.1 steps 2-5)."""
+    """Guidance, filtering, sampling, embedding and f̂ update of one scale (docs/model.md §6.1 steps 2-5)."""
     q = vae.quantize
     S = len(q.patch_sizes)
     pn = q.patch_sizes[si]
@@ -71,7 +71,7 @@ def _scale_step(vae: VQVAE, si: int, logits_2BlV, f_hat, gens, st: Sampling, edi
         idx.append(i)
         marg.append(m)
     idx_Bl = torch.stack(idx)
-    if st.more_smooth:                                                   # spec §6.4
+    if st.more_smooth:                                                   # docs/model.md §6.4
         ratio = si / (S - 1)
         tau = max(0.27 * (1 - 0.95 * ratio), 0.005)
         ws = []
@@ -81,7 +81,7 @@ def _scale_step(vae: VQVAE, si: int, logits_2BlV, f_hat, gens, st: Sampling, edi
         h = (torch.stack(ws) @ q.embedding.weight).transpose(1, 2).reshape(B, q.z_channels, pn, pn)
     else:
         h = q.embed(idx_Bl, pn)
-    if edit is not None:                                                 # spec §11 step 3
+    if edit is not None:                                                 # docs/model.md §11 step 3
         keep = edit.keep[si].reshape(1, 1, pn, pn)
         orig = edit.tokens[si].expand(B, -1)
         h = torch.where(keep, q.embed(orig, pn), h)
@@ -124,7 +124,7 @@ def _run(var: VAR, vae: VQVAE, labels, seed: int, st: Sampling, stop: int, edit=
 
 @torch.no_grad()
 def generate(var: VAR, vae: VQVAE, labels, seed: int, st: Sampling, edit: Optional[Edit] = None):
-    """Plain VAR (spec §6.1)."""
+    """Plain VAR (docs/model.md §6.1)."""
     out = _run(var, vae, labels, seed, st, len(var.patch_sizes), edit)
     out["image"] = (vae.fhat_to_img(out["f_hat"]) + 1) * 0.5
     del out["hub"]
@@ -133,7 +133,7 @@ def generate(var: VAR, vae: VQVAE, labels, seed: int, st: Sampling, edit: Option
 
 @torch.no_grad()
 def draft(var: VAR, vae: VQVAE, labels, seed: int, st: Sampling, N: int, edit: Optional[Edit] = None):
-    """CoDe drafter (spec §7.2): scales 0 … N−1; hub (B, end_N − 1, Cvae) holds inputs of scales 1 … N."""
+    """CoDe drafter (docs/model.md §7.2): scales 0 … N−1; hub (B, end_N − 1, Cvae) holds inputs of scales 1 … N."""
     out = _run(var, vae, labels, seed, st, N, edit)
     out["hub"] = torch.cat(out["hub"], dim=1)
     return out
@@ -142,7 +142,7 @@ def draft(var: VAR, vae: VQVAE, labels, seed: int, st: Sampling, N: int, edit: O
 @torch.no_grad()
 def refine(var: VAR, vae: VQVAE, labels, seed: int, st: Sampling, N: int, f_hat, hub,
            edit: Optional[Edit] = None):
-    """CoDe refiner (spec §7.3): block-causal prefill over end_N positions, replay, scales N … S−1."""
+    """CoDe refiner (docs/model.md §7.3): block-causal prefill over end_N positions, replay, scales N … S−1."""
     S = len(var.patch_sizes)
     labels2 = _labels2(var, labels)
     B = labels2.shape[0] // 2

@@ -1,4 +1,4 @@
-"""Filtering and PyTorch-compatible sampling (spec §6.2-§6.5), plus a pure-NumPy MT19937.
+"""Filtering and PyTorch-compatible sampling (docs/model.md §6.2-§6.5), plus a pure-NumPy MT19937.
 
 Random streams (docs/design.md): image i of a run with seed s owns `torch.Generator().manual_seed(s+i)`.
 Per scale it draws `E = empty(pn², V).exponential_(generator=g)` and picks `argmax(p / E)` (float32
@@ -51,7 +51,7 @@ def sample_from_probs(p_RV: torch.Tensor, E_RV: torch.Tensor):
 
 
 # ---------------------------------------------------------------------------------------------
-# Pure-NumPy MT19937 as PyTorch's CPU generator uses it (spec §6.5)
+# Pure-NumPy MT19937 as PyTorch's CPU generator uses it (docs/model.md §6.5)
 
 class MT19937:
     N, M = 624, 397
@@ -96,6 +96,6 @@ class MT19937:
         return float(((a << 32) | b) & ((1 << 53) - 1)) * (2.0 ** -53)
 
     def exponentials(self, n: int) -> np.ndarray:
-        """float32(−log1p(−u)) with u from two consecutive outputs (spec §6.5)."""
+        """float32(−log1p(−u)) with u from two consecutive outputs (docs/model.md §6.5)."""
         u = np.array([self.uniform53() for _ in range(n)], dtype=np.float64)
         return (-np.log1p(-u)).astype(np.float32)

@@ -1,4 +1,4 @@
-"""A small safetensors writer/reader (spec §8.6): 8-byte LE header length, JSON header padded with
+"""A small safetensors writer/reader (docs/model.md §8.6): 8-byte LE header length, JSON header padded with
 spaces to 8-byte alignment, C-contiguous little-endian data, no gaps, tensors in insertion order."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""VAR transformer (spec §1.3, §2.2, §5): AdaLN blocks, cosine attention, KV cache, head.
+"""VAR transformer (docs/model.md §1.3, §2.2, §5): AdaLN blocks, cosine attention, KV cache, head.
 
 `state_dict()` yields exactly the official keys, buffers included (`lvl_1L` int64,
 `attn_bias_for_masking` with −∞, `blocks.N.attn.zero_k_bias`).
@@ -16,12 +16,12 @@ LN100 = math.log(100.0)
 
 
 def layer_norm(x):
-    # parameter-free LayerNorm, eps 1e-6 (spec §3.1)
+    # parameter-free LayerNorm, eps 1e-6 (docs/model.md §3.1)
     return F.layer_norm(x, x.shape[-1:], eps=1e-6)
 
 
 class SelfAttention(nn.Module):
-    """Cosine attention with a learned per-head log-temperature (spec §5.3)."""
+    """Cosine attention with a learned per-head log-temperature (docs/model.md §5.3)."""
 
     def __init__(self, width: int, heads: int):
         super().__init__()
@@ -34,7 +34,7 @@ class SelfAttention(nn.Module):
         self.mat_qkv = nn.Linear(width, 3 * width, bias=False)
         self.proj = nn.Linear(width, width)
         self.caching = False
-        self.cached_k = None      # (B, H, L, hd), L2-normalised keys (spec §5.7)
+        self.cached_k = None      # (B, H, L, hd), L2-normalised keys (docs/model.md §5.7)
         self.cached_v = None
 
     def kv_caching(self, on: bool):
@@ -167,11 +167,11 @@ class VAR(nn.Module):
 
     # -- embeddings ------------------------------------------------------------------------------
     def lvl_pos(self):
-        """(1, L, C): lvl_embed[scale(p)] + pos_1LC[p] (spec §5.1)."""
+        """(1, L, C): lvl_embed[scale(p)] + pos_1LC[p] (docs/model.md §5.1)."""
         return self.lvl_embed(self.lvl_1L) + self.pos_1LC
 
     def sos(self, cond_BD):
-        """First-position input: c + pos_start + lvl_pos[0] (spec §5.1, pitfall 8)."""
+        """First-position input: c + pos_start + lvl_pos[0] (docs/model.md §5.1, pitfall 8)."""
         return cond_BD.unsqueeze(1) + self.pos_start + self.lvl_pos()[:, :1]
 
     def kv_caching(self, on: bool):
@@ -187,7 +187,7 @@ class VAR(nn.Module):
         return self.head(self.head_nm(x.float(), cond_BD.float())).float()
 
     def forward(self, label_B, x_BLCv_wo_first):
-        """Teacher-forced forward (spec §5.6): (B,) labels and (B, L−1, Cvae) inputs → (B, L, V)."""
+        """Teacher-forced forward (docs/model.md §5.6): (B,) labels and (B, L−1, Cvae) inputs → (B, L, V)."""
         B = label_B.shape[0]
         cond = self.class_emb(label_B)
         L = x_BLCv_wo_first.shape[1] + 1

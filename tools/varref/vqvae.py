@@ -1,4 +1,4 @@
-"""Multi-scale residual VQVAE (spec §1.2, §2.1, §3, §4).
+"""Multi-scale residual VQVAE (docs/model.md §1.2, §2.1, §3, §4).
 
 Module names are chosen so that `state_dict()` has exactly the official keys; every size is a
 parameter so the same code builds the official 256px tokenizer and the shipped 32px one.
@@ -15,25 +15,25 @@ import torch.nn.functional as F
 
 
 def group_norm(c: int) -> nn.GroupNorm:
-    # spec §3.1: 32 groups, eps 1e-6 (not 1e-5), affine
+    # docs/model.md §3.1: 32 groups, eps 1e-6 (not 1e-5), affine
     return nn.GroupNorm(32, c, eps=1e-6, affine=True)
 
 
 # ---------------------------------------------------------------------------------------------
-# Resizes (spec §3.2-§3.4, §11). F.interpolate's bicubic/area/bilinear modes are exactly the spec's.
+# Resizes (docs/model.md §3.2-§3.4, §11). F.interpolate's bicubic/area/bilinear modes are exactly those of docs/model.md.
 
 def bicubic_up(x: torch.Tensor, size: int) -> torch.Tensor:
-    """pn×pn → size×size, A = −0.75, align_corners False, unclamped source coordinate (spec §3.3)."""
+    """pn×pn → size×size, A = −0.75, align_corners False, unclamped source coordinate (docs/model.md §3.3)."""
     return F.interpolate(x, size=(size, size), mode="bicubic", align_corners=False)
 
 
 def area_down(x: torch.Tensor, pn: int) -> torch.Tensor:
-    """Adaptive average pooling with overlapping windows (spec §3.4)."""
+    """Adaptive average pooling with overlapping windows (docs/model.md §3.4)."""
     return F.interpolate(x, size=(pn, pn), mode="area")
 
 
 def edit_masks(mask_HW: torch.Tensor, patch_sizes: Sequence[int]) -> List[torch.Tensor]:
-    """Per-scale keep masks from a last-scale mask (1 = keep), spec §11 step 3.
+    """Per-scale keep masks from a last-scale mask (1 = keep), docs/model.md §11 step 3.
 
     Bilinear (align_corners False, source clamped at 0) then `> 0.5`; scales with pn² ≤ 3 keep
     everything. Returns bool tensors [pn, pn]."""
@@ -51,7 +51,7 @@ def edit_masks(mask_HW: torch.Tensor, patch_sizes: Sequence[int]) -> List[torch.
 
 
 def phi_index_table(num_scales: int, phi_count: int) -> List[int]:
-    """Which φ each scale uses (spec §4.6), computed in float64 with NumPy like the official code."""
+    """Which φ each scale uses (docs/model.md §4.6), computed in float64 with NumPy like the official code."""
     K = phi_count
     if K == 0:
         K = num_scales
@@ -66,7 +66,7 @@ def phi_index_table(num_scales: int, phi_count: int) -> List[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Building blocks (spec §4.1, §4.2)
+# Building blocks (docs/model.md §4.1, §4.2)
 
 class Upsample2x(nn.Module):
     """Nearest 2× then 3×3 conv (key `P.conv`)."""
@@ -80,7 +80,7 @@ class Upsample2x(nn.Module):
 
 
 class Downsample2x(nn.Module):
-    """Zero-pad right/bottom by one, then 3×3 stride-2 conv without padding (spec §4.3, pitfall 12)."""
+    """Zero-pad right/bottom by one, then 3×3 stride-2 conv without padding (docs/model.md §4.3, pitfall 12)."""
 
     def __init__(self, c: int):
         super().__init__()
@@ -107,7 +107,7 @@ class ResnetBlock(nn.Module):
 
 
 class AttnBlock(nn.Module):
-    """Single-head spatial self-attention, scale c^(-1/2) (spec §4.2)."""
+    """Single-head spatial self-attention, scale c^(-1/2) (docs/model.md §4.2)."""
 
     def __init__(self, c: int):
         super().__init__()
@@ -194,7 +194,7 @@ class Decoder(nn.Module):
             if lvl != 0:
                 level.upsample = Upsample2x(ci)
             levels[lvl] = level
-        self.up = nn.ModuleList(levels)        # list index = resolution level (spec §2.1)
+        self.up = nn.ModuleList(levels)        # list index = resolution level (docs/model.md §2.1)
         self.norm_out = group_norm(ci)
         self.conv_out = nn.Conv2d(ci, out_channels, 3, 1, 1)
 
@@ -212,7 +212,7 @@ class Decoder(nn.Module):
 
 
 class Phi(nn.Conv2d):
-    """φ(h) = (1 − r)·h + r·conv3×3(h) with r = quant_resi (spec §4.5)."""
+    """φ(h) = (1 − r)·h + r·conv3×3(h) with r = quant_resi (docs/model.md §4.5)."""
 
     def __init__(self, c: int, resi_ratio: float):
         super().__init__(c, c, 3, 1, 1)
@@ -229,7 +229,7 @@ class PhiList(nn.Module):
 
 
 class MultiScaleQuantizer(nn.Module):
-    """Residual quantizer over the scale schedule (spec §4.7-§4.10). Keys under `quantize.`."""
+    """Residual quantizer over the scale schedule (docs/model.md §4.7-§4.10). Keys under `quantize.`."""
 
     def __init__(self, vocab_size: int, z_channels: int, patch_sizes: Sequence[int],
                  phi_index: Sequence[int], phi_count: int, quant_resi: float = 0.5, beta: float = 0.25):
@@ -251,24 +251,24 @@ class MultiScaleQuantizer(nn.Module):
         return self.quant_resi.qresi_ls[self.phi_index[si]](h)
 
     def up_phi(self, si: int, h_BCpp):
-        """φ(U_s(h)): bicubic to the last grid for s < S−1 (spec §4.8, pitfall 15/16)."""
+        """φ(U_s(h)): bicubic to the last grid for s < S−1 (docs/model.md §4.8, pitfall 15/16)."""
         if si != len(self.patch_sizes) - 1:
             h_BCpp = bicubic_up(h_BCpp, self.side)
         return self.phi(si, h_BCpp)
 
     def nearest(self, z_NC):
-        """Plain squared-L2 nearest code, ties → lowest index (spec §4.7 step 2.2)."""
+        """Plain squared-L2 nearest code, ties → lowest index (docs/model.md §4.7 step 2.2)."""
         E = self.embedding.weight
         d = (z_NC * z_NC).sum(1, keepdim=True) + (E * E).sum(1)[None] - 2.0 * (z_NC @ E.T)
         return d.argmin(dim=1)
 
     def embed(self, idx_Bl, pn: int):
-        """Indices (B, pn²) → codewords (B, C, pn, pn) (spec §6.1 step 4, pitfall 21)."""
+        """Indices (B, pn²) → codewords (B, C, pn, pn) (docs/model.md §6.1 step 4, pitfall 21)."""
         B = idx_Bl.shape[0]
         return self.embedding(idx_Bl).transpose(1, 2).reshape(B, self.z_channels, pn, pn)
 
     def f_to_idx(self, f_BChw) -> List[torch.Tensor]:
-        """Image latent f → token pyramid [(B, pn²)] (spec §4.7)."""
+        """Image latent f → token pyramid [(B, pn²)] (docs/model.md §4.7)."""
         B, C = f_BChw.shape[:2]
         S = len(self.patch_sizes)
         r = f_BChw.float().clone()
@@ -284,7 +284,7 @@ class MultiScaleQuantizer(nn.Module):
         return out
 
     def idx_to_fhat(self, idx_list) -> torch.Tensor:
-        """Token pyramid → f̂ (spec §4.8)."""
+        """Token pyramid → f̂ (docs/model.md §4.8)."""
         B = idx_list[0].shape[0]
         f_hat = torch.zeros(B, self.z_channels, self.side, self.side)
         for si, (pn, idx) in enumerate(zip(self.patch_sizes, idx_list)):
@@ -351,14 +351,14 @@ class VQVAE(nn.Module):
         self.post_quant_conv = nn.Conv2d(z_channels, z_channels, 3, 1, 1)
 
     def encode_f(self, img):
-        """Image in [−1, 1] → continuous latent f (spec §4.3)."""
+        """Image in [−1, 1] → continuous latent f (docs/model.md §4.3)."""
         return self.quant_conv(self.encoder(img))
 
     def img_to_idx(self, img):
         return self.quantize.f_to_idx(self.encode_f(img))
 
     def fhat_to_img(self, f_hat):
-        """f̂ → image clamped to [−1, 1] (spec §4.4)."""
+        """f̂ → image clamped to [−1, 1] (docs/model.md §4.4)."""
         return self.decoder(self.post_quant_conv(f_hat)).clamp(-1, 1)
 
     def idx_to_img(self, idx_list):

@@ -1,7 +1,7 @@
 import Glibc
 
 /// A tensor checkpoint on disk: a `torch.save` ZIP (`.pth`) or a `.safetensors` file, detected by
-/// content (spec §8.1), memory-mapped read-only and validated completely when opened.
+/// content (docs/model.md §8.1), memory-mapped read-only and validated completely when opened.
 ///
 /// After `init` succeeds every tensor's byte range is known to lie inside the file, so reading a
 /// tensor can only fail for a missing key or a wrong element kind. Nothing in the file is executed:

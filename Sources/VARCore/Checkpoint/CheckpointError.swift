@@ -26,7 +26,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case tensorNotFound(file: String, key: String)
     /// The tensor exists but has the wrong kind of element for the request (floats read as integers).
     case wrongDType(file: String, key: String, dtype: DType, wanted: String)
-    /// The model's key/shape contract failed; lists every problem at once (style.md §2).
+    /// The model's key/shape contract failed; lists every problem at once (docs/design.md, convention 2).
     case contract(file: String, missing: [String], unused: [String], misshaped: [ShapeMismatch])
     /// A weight holds NaN or ±Inf (element `index` in row-major order).
     case nonFiniteWeight(file: String, key: String, index: Int, value: Float)

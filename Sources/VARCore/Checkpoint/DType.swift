@@ -1,4 +1,4 @@
-/// Element type of a stored tensor, as read from the file (never assumed; spec §2, §8.3, §8.6).
+/// Element type of a stored tensor, as read from the file (never assumed; docs/model.md §2, §8.3, §8.6).
 public enum DType: String, Sendable, CaseIterable, CustomStringConvertible {
     case float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool
 
@@ -38,7 +38,7 @@ public enum DType: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// The torch storage class name (`"FloatStorage"`, …) → dtype (spec §8.3 table).
+    /// The torch storage class name (`"FloatStorage"`, …) → dtype (docs/model.md §8.3 table).
     init?(torchStorage name: String) {
         switch name {
         case "FloatStorage": self = .float32

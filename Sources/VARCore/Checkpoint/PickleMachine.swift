@@ -1,4 +1,4 @@
-/// A data-only pickle interpreter for `data.pkl` of `torch.save` state dicts (spec §8.3–8.4).
+/// A data-only pickle interpreter for `data.pkl` of `torch.save` state dicts (docs/model.md §8.3–8.4).
 ///
 /// It runs the opcodes PyTorch writes (protocol 2, plus the protocol 4/5 ones a re-save produces)
 /// and nothing that could run code: GLOBAL only yields a symbol from a fixed allow-list, REDUCE only

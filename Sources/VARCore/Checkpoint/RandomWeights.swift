@@ -20,7 +20,7 @@ public struct RandomWeights: WeightSource {
         /// Convolution/linear weights uniform in ±1/√fan_in (PyTorch's default bound), norm weights 1,
         /// other vectors ±0.1 (the VQVAE's layers).
         case layers
-        /// The VAR transformer (spec §2.2): matrices ±1/√in (the head ×4), class/position/level embeddings
+        /// The VAR transformer (docs/model.md §2.2): matrices ±1/√in (the head ×4), class/position/level embeddings
         /// ±0.5, `scale_mul_1H11` around ln 4 ± 0.25, other vectors ±0.02 — spread enough that sampling
         /// draws varied tokens.
         case transformer

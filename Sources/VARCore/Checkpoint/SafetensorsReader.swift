@@ -1,4 +1,4 @@
-/// Reads the header of a `.safetensors` file (spec §8.6) into validated tensor descriptions.
+/// Reads the header of a `.safetensors` file (docs/model.md §8.6) into validated tensor descriptions.
 ///
 /// Refused: header length over 100 MB or past the end of the file, JSON that is not an object of
 /// tensor records, unknown dtypes, negative or overflowing shapes, byte ranges that are unordered,

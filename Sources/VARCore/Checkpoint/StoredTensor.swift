@@ -1,7 +1,7 @@
 /// Where a tensor's elements live in the mapped file, after validation.
 ///
 /// Both formats end up here: safetensors tensors are always contiguous with offset 0; `.pth` tensors
-/// are views `(storage_offset, size, stride)` into a storage entry (spec §8.3, pitfall 37).
+/// are views `(storage_offset, size, stride)` into a storage entry (docs/model.md §8.3, pitfall 37).
 struct StoredTensor {
     var entry: TensorEntry
     /// Absolute file offset of storage element 0.

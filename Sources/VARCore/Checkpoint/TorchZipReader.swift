@@ -1,4 +1,4 @@
-/// Reads a `torch.save` ZIP archive (spec §8.2–8.3) into validated tensor descriptions:
+/// Reads a `torch.save` ZIP archive (docs/model.md §8.2–8.3) into validated tensor descriptions:
 /// finds `<prefix>/data.pkl` under any prefix, checks `byteorder`, runs the pickle on the data-only
 /// machine, then maps each storage key to `<prefix>/data/<key>` (each storage resolved once, even
 /// when shared) and checks its length against `numel × itemsize` and every view against its storage.

@@ -1,4 +1,4 @@
-/// The key/shape contract between a model and its checkpoint (style.md §2, llama.cpp-style).
+/// The key/shape contract between a model and its checkpoint (docs/design.md, convention 2, llama.cpp-style).
 ///
 /// A model asks for every weight by its official key and expected shape through a `WeightScope`;
 /// the reader records each request. Problems never throw at request time — the scope hands back a
@@ -22,7 +22,7 @@ public final class WeightReader {
     /// Keys that may be absent (buffers the engine recomputes). Optional keys the model never asks
     /// for are not reported as unused either.
     public let optional: Set<String>
-    /// Keys whose shape is not checked (`quantize.ema_vocab_hit_SV`, spec §2.3).
+    /// Keys whose shape is not checked (`quantize.ema_vocab_hit_SV`, docs/model.md §2.3).
     public let ignoredShapes: Set<String>
 
     private let optionalPatterns: KeyPatterns

@@ -1,5 +1,5 @@
 /// Where models take their weights from: a scoped reader keyed by the official checkpoint names, each
-/// tensor requested with its expected shape (style.md §2). The VQVAE and the VAR transformer both build
+/// tensor requested with its expected shape (docs/design.md, convention 2). The VQVAE and the VAR transformer both build
 /// from one; `WeightScope` (a checkpoint through a `WeightReader`), `InMemoryWeights` and `RandomWeights`
 /// conform.
 ///

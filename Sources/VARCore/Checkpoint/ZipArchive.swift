@@ -1,4 +1,4 @@
-/// The central directory of a ZIP archive, as written by `torch.save` (spec §8.2, pitfalls 33–34).
+/// The central directory of a ZIP archive, as written by `torch.save` (docs/model.md §8.2, pitfalls 33–34).
 ///
 /// Only what torch writes is accepted: one disk, stored (method 0) unencrypted entries, classic or
 /// ZIP64 end records. Sizes and offsets come from the central directory (local headers written with

@@ -1,4 +1,4 @@
-/// What the drafter hands to the refiner (spec §7.2).
+/// What the drafter hands to the refiner (docs/model.md §7.2).
 public struct CoDeDraft {
     public let labels: [Int]
     public let seeds: [UInt64]
@@ -13,7 +13,7 @@ public struct CoDeDraft {
     let handover: (session: VARSession, rngs: [MT19937], nextInput: Tensor?)?
 }
 
-/// Collaborative decoding (spec §7): a large drafter generates scales `0 … N−1`, a small refiner prefills
+/// Collaborative decoding (docs/model.md §7): a large drafter generates scales `0 … N−1`, a small refiner prefills
 /// the drafter's token hub in one block-causal pass and generates scales `N … S−1`.
 ///
 /// Both models share one KV arena and one workspace: the drafter's cache storage is reused by the refiner,
@@ -78,7 +78,7 @@ public final class CoDeGenerator {
 
     public func refinerKVCacheBytes(batch: Int) -> Int { sameModel ? 0 : refiner.kvCacheBytes(batch: batch) }
 
-    /// Runs the drafter for scales `0 … N−1` (spec §7.2).
+    /// Runs the drafter for scales `0 … N−1` (docs/model.md §7.2).
     public func draft(labels rawLabels: [Int], seeds: [UInt64], sampling: SamplingConfig, editing: EditingHook? = nil,
                       progress: ProgressHandler? = nil) throws -> CoDeDraft {
         let c = drafter.config, B = rawLabels.count, N = draftSteps
@@ -115,7 +115,7 @@ public final class CoDeGenerator {
                          handover: sameModel ? (session, runner.rngs, runner.nextInput) : nil)
     }
 
-    /// Runs the refiner for scales `N … S−1` from a draft (spec §7.3).
+    /// Runs the refiner for scales `N … S−1` from a draft (docs/model.md §7.3).
     public func refine(_ draft: CoDeDraft, sampling: SamplingConfig, editing: EditingHook? = nil,
                        progress: ProgressHandler? = nil) throws -> GenerationResult {
         let c = refiner.config, B = draft.labels.count, N = draftSteps, S = c.scaleCount
@@ -136,7 +136,7 @@ public final class CoDeGenerator {
         } else {
             session = VARSession(model: refiner, labels: draft.labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: c.tokenCount, arena: arena, workspace: workspace)
-            // Replay: advance each generator past the draws of scales 0 … N−1 (spec §7.3 step 6).
+            // Replay: advance each generator past the draws of scales 0 … N−1 (docs/model.md §7.3 step 6).
             for si in 0..<N { runner.skipRandomNumbers(scale: si) }
             // One block-causal prefill over P = end_N positions; logits only for scale N.
             let P = ends[N]

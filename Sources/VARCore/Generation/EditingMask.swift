@@ -1,4 +1,4 @@
-/// Edit masks of the official editing notebook (spec §11 steps 2–3). A mask lives on the last scale's grid
+/// Edit masks of the official editing notebook (docs/model.md §11 steps 2–3). A mask lives on the last scale's grid
 /// (`side × side`, row-major, 1 = keep the original, 0 = generate).
 public enum EditingMask {
     /// The notebook's rectangle `[round(y0·side), round(y1·side)) × [round(x0·side), round(x1·side))` set to 1

@@ -8,7 +8,7 @@ public struct GenerationResult: Sendable {
     public var fHat: Tensor
 }
 
-/// Zero-shot editing by teacher forcing (spec §11 step 3): after scale si is sampled and embedded, the
+/// Zero-shot editing by teacher forcing (docs/model.md §11 step 3): after scale si is sampled and embedded, the
 /// positions with `keep[si][b·pn² + j] == true` take the original codeword `E[originalTokens[si][…]]`.
 /// Sampling still draws random numbers for every position. Build the masks with the notebook's rule
 /// (bilinear resize of the last-scale mask, threshold > 0.5, everything kept where pn² ≤ 3).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The 32-bit Mersenne Twister as used by PyTorch's CPU generator (spec §6.5): `init_genrand` seeding,
+/// The 32-bit Mersenne Twister as used by PyTorch's CPU generator (docs/model.md §6.5): `init_genrand` seeding,
 /// standard tempering. `torch.Generator().manual_seed(s)` equals `MT19937(seed: s)` (the seed is truncated
 /// to 32 bits, as PyTorch does).
 public struct MT19937: Sendable {
@@ -63,7 +63,7 @@ public struct MT19937: Sendable {
     }
 
     /// Advances the generator past `count` exponential variates (two 32-bit outputs each) without
-    /// computing them: the state after equals drawing them (used by CoDe's replay, spec §7.3 step 6).
+    /// computing them: the state after equals drawing them (used by CoDe's replay, docs/model.md §7.3 step 6).
     public mutating func skipExponentials(_ count: Int) {
         var remaining = 2 * count
         while remaining > 0 {

@@ -1,10 +1,10 @@
 import Foundation
 
-/// Token sampling from guided logits (spec §6.2–6.5): top-k, top-p, temperature, PyTorch-compatible
+/// Token sampling from guided logits (docs/model.md §6.2–6.5): top-k, top-p, temperature, PyTorch-compatible
 /// multinomial, and the `more_smooth` Gumbel mixture. All arithmetic is float32 except the running sum of
 /// top-p, which PyTorch's CPU `cumsum` accumulates in double.
 public enum Sampler {
-    /// Top-k in place on one row (spec §6.2): every logit strictly smaller than the k-th largest becomes −∞;
+    /// Top-k in place on one row (docs/model.md §6.2): every logit strictly smaller than the k-th largest becomes −∞;
     /// ties with the k-th value survive. `scratch` holds at least `count` floats. k ≤ 0 or k ≥ count: no-op.
     public static func applyTopK(_ row: UnsafeMutablePointer<Float>, count: Int, k: Int,
                                  scratch: UnsafeMutablePointer<Float>) {
@@ -14,7 +14,7 @@ public enum Sampler {
         for v in 0..<count where row[v] < tau { row[v] = -.infinity }
     }
 
-    /// Top-p in place on one row (spec §6.2): sort ascending, softmax, running sum P_j; entries with
+    /// Top-p in place on one row (docs/model.md §6.2): sort ascending, softmax, running sum P_j; entries with
     /// P_j ≤ 1 − p are removed except the largest. Entries tied with the first kept value are all kept
     /// (PyTorch leaves the order among equal logits unspecified). `scratch` holds at least `count` floats.
     public static func applyTopP(_ row: UnsafeMutablePointer<Float>, count: Int, p: Double,
@@ -56,7 +56,7 @@ public enum Sampler {
         for v in 0..<count { out[v] *= inv }
     }
 
-    /// One multinomial draw from probabilities `p` as PyTorch CPU does it (spec §6.5): `argmax_v p_v / E_v`
+    /// One multinomial draw from probabilities `p` as PyTorch CPU does it (docs/model.md §6.5): `argmax_v p_v / E_v`
     /// with `E_v ~ Exp(1)` drawn in order, float32 division, first maximum (a NaN wins, as in `argmax`).
     @inline(__always)
     public static func multinomial(_ p: UnsafePointer<Float>, count: Int, rng: inout MT19937) -> Int {
@@ -141,7 +141,7 @@ struct ScaleSampler {
         for b in 0..<images { rngs[b].skipExponentials(perImage) }
     }
 
-    /// `softmax((ℓ·(1+ratio) + g)/τ)` with `g = −log(E)`, `τ = max(0.27·(1 − 0.95·ratio), 0.005)` (spec §6.4).
+    /// `softmax((ℓ·(1+ratio) + g)/τ)` with `g = −log(E)`, `τ = max(0.27·(1 − 0.95·ratio), 0.005)` (docs/model.md §6.4).
     func gumbelMixture(row: UnsafePointer<Float>, ratio: Double, rng: inout MT19937,
                        into out: UnsafeMutablePointer<Float>) {
         let tau = Float(max(0.27 * (1 - ratio * 0.95), 0.005))

@@ -1,4 +1,4 @@
-/// A setting that is either the same at every scale or given per scale (CoDe passes lists, spec §6.3).
+/// A setting that is either the same at every scale or given per scale (CoDe passes lists, docs/model.md §6.3).
 public enum PerScale<Value: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
     case uniform(Value)
     /// One value per scale; scales past the end use the last value.
@@ -33,18 +33,18 @@ public enum PerScale<Value: Sendable & Equatable & Codable>: Sendable, Equatable
     }
 }
 
-/// Every sampling setting of one generation call (spec §6). Defaults are the official VAR demo's
+/// Every sampling setting of one generation call (docs/model.md §6). Defaults are the official VAR demo's
 /// (`SamplingPolicy`: cfg 4, top-k 900, top-p 0.95, temperature 1, no more_smooth, seed 0).
 public struct SamplingConfig: Sendable, Equatable {
-    /// Classifier-free guidance strength; the strength at scale si is `cfg · si/(S−1)` (spec §6.1).
+    /// Classifier-free guidance strength; the strength at scale si is `cfg · si/(S−1)` (docs/model.md §6.1).
     public var cfg: Double
-    /// Top-k per scale; 0 disables (ties at the k-th value are kept, spec §6.2).
+    /// Top-k per scale; 0 disables (ties at the k-th value are kept, docs/model.md §6.2).
     public var topK: PerScale<Int>
     /// Top-p (nucleus) threshold; 0 disables.
     public var topP: Double
-    /// Temperature per scale, dividing the logits after filtering (CoDe's variant, spec §6.3). 1 = plain VAR.
+    /// Temperature per scale, dividing the logits after filtering (CoDe's variant, docs/model.md §6.3). 1 = plain VAR.
     public var temperature: PerScale<Double>
-    /// Replace hard codewords by a Gumbel-softmax mixture (spec §6.4); visualisation only.
+    /// Replace hard codewords by a Gumbel-softmax mixture (docs/model.md §6.4); visualisation only.
     public var moreSmooth: Bool
     /// Base seed: image i of a call uses its own MT19937 seeded `seed + i` (docs/design.md).
     public var seed: UInt64

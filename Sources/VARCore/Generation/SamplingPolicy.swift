@@ -2,15 +2,15 @@
 /// model JSON's `sampling` block leaves out, and CoDe's default split. Every other place (SamplingConfig's
 /// initialiser, `VARConfig.official`, the JSON decoder, the pipeline and the CLI) asks this type.
 public enum SamplingPolicy {
-    /// Guidance strength of the official VAR demo and of the CoDe script (spec §6.1).
+    /// Guidance strength of the official VAR demo and of the CoDe script (docs/model.md §6.1).
     public static let officialCFG = 4.0
-    /// Top-k of the official VAR demo (spec §6.2).
+    /// Top-k of the official VAR demo (docs/model.md §6.2).
     public static let officialTopK = 900
     /// Top-p of the official VAR demo and of the CoDe script.
     public static let officialTopP = 0.95
-    /// Top-k of the CoDe inference script (spec §6.6).
+    /// Top-k of the CoDe inference script (docs/model.md §6.6).
     public static let codeTopK = 600
-    /// The CoDe script's temperatures: 1.1 on scales 0–6, 1.0 after (spec §6.6).
+    /// The CoDe script's temperatures: 1.1 on scales 0–6, 1.0 after (docs/model.md §6.6).
     public static let codeTemperature: PerScale<Double> = .perScale([1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.1, 1.0, 1.0, 1.0])
     /// The largest default CoDe split: the drafter makes at most 8 scales.
     public static let maxDefaultDraftSteps = 8

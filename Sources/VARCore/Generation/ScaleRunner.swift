@@ -1,4 +1,4 @@
-/// The per-scale work shared by plain generation and CoDe (spec §6.1 steps 4.1–4.6): guide the logits,
+/// The per-scale work shared by plain generation and CoDe (docs/model.md §6.1 steps 4.1–4.6): guide the logits,
 /// sample, embed the codewords (or the `more_smooth` mixture), apply the editing hook, update f̂ and
 /// compute the next scale's input.
 final class ScaleRunner {
@@ -37,7 +37,7 @@ final class ScaleRunner {
 
     var scaleCount: Int { tokenizer.patchSizes.count }
 
-    /// Advances every image's generator past scale si's draws without sampling (CoDe replay, spec §7.3 step 6).
+    /// Advances every image's generator past scale si's draws without sampling (CoDe replay, docs/model.md §7.3 step 6).
     func skipRandomNumbers(scale si: Int) {
         let pn = tokenizer.patchSizes[si]
         let perImage = (sampling.moreSmooth ? 2 : 1) * pn * pn * tokenizer.vocabSize
@@ -69,7 +69,7 @@ final class ScaleRunner {
         defer { lastSamplingSeconds = clock.seconds }
         let pn = tokenizer.patchSizes[si], n = pn * pn, V = tokenizer.vocabSize, B = batch
         let Cv = tokenizer.latentChannels, S = scaleCount
-        // CFG in float32 (spec §6.1 step 4.2): ℓ = (1+t)·ℓ_c − t·ℓ_u.
+        // CFG in float32 (docs/model.md §6.1 step 4.2): ℓ = (1+t)·ℓ_c − t·ℓ_u.
         let t = sampling.guidance(scale: si, of: S)
         let a = Float(1 + t), bT = Float(t)
         let g = guided.reserve(B * n * V)

@@ -1,4 +1,4 @@
-/// What generation needs from the multi-scale tokenizer (spec §4.7–4.9): the scale schedule,
+/// What generation needs from the multi-scale tokenizer (docs/model.md §4.7–4.9): the scale schedule,
 /// the codebook, and the two updates made after every scale. Implemented by the VQVAE's quantizer
 /// (Tokenizer/); generation and CoDe depend only on this protocol.
 public protocol ScaleTokenizer {
@@ -11,7 +11,7 @@ public protocol ScaleTokenizer {
     /// The codebook E, `(V, Cvae)`.
     var codebook: Tensor { get }
 
-    /// `f̂ += φ_{idx(si)}(bicubic(h, last))` (no resize at the last scale), spec §4.9.
+    /// `f̂ += φ_{idx(si)}(bicubic(h, last))` (no resize at the last scale), docs/model.md §4.9.
     /// `h` is `(B, Cvae, pn, pn)` with `pn = patchSizes[si]`; `fHat` is `(B, Cvae, last, last)`, float32.
     func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor)
 

@@ -1,4 +1,4 @@
-/// Plain VAR generation (spec §6.1): a model, its tokenizer, and buffers reused across calls.
+/// Plain VAR generation (docs/model.md §6.1): a model, its tokenizer, and buffers reused across calls.
 ///
 /// Image b of a call uses its own MT19937 seeded `seeds[b]` (docs/design.md), so an image does not depend
 /// on the batch it is generated in.
@@ -29,7 +29,7 @@ public final class VARGenerator {
         }
     }
 
-    /// Validates a batch and maps negative labels to the unconditional class (spec §6.1 label conventions).
+    /// Validates a batch and maps negative labels to the unconditional class (docs/model.md §6.1 label conventions).
     static func checkBatch(labels: [Int], seeds: [UInt64], numClasses: Int) throws -> [Int] {
         guard !labels.isEmpty else { throw GenerationError.invalidBatch("no labels") }
         guard labels.count == seeds.count else {
@@ -46,7 +46,7 @@ public final class VARGenerator {
     /// - Parameters:
     ///   - labels: class per image, `0..<numClasses`, or `numClasses` (or any negative value) for unconditional.
     ///   - seeds: one seed per image (`sampling.seeds(count:)` gives `seed + i`); `sampling.seed` is ignored.
-    ///   - editing: optional teacher forcing of kept positions (spec §11).
+    ///   - editing: optional teacher forcing of kept positions (docs/model.md §11).
     ///   - progress: called after every scale; returning false cancels.
     public func generate(labels rawLabels: [Int], seeds: [UInt64], sampling: SamplingConfig,
                          editing: EditingHook? = nil, progress: ProgressHandler? = nil) throws -> GenerationResult {
@@ -78,7 +78,7 @@ public final class VARGenerator {
     }
 }
 
-/// Plain VAR generation in one call (spec §6.1); see `VARGenerator.generate`.
+/// Plain VAR generation in one call (docs/model.md §6.1); see `VARGenerator.generate`.
 public func generate(labels: [Int], seeds: [UInt64], sampling: SamplingConfig, model: VARModel,
                      tokenizer: ScaleTokenizer, editing: EditingHook? = nil,
                      progress: ProgressHandler? = nil) throws -> GenerationResult {

@@ -1,4 +1,4 @@
-/// NPY format 1.0 (spec §6.6): magic `\x93NUMPY`, version `01 00`, little-endian `uint16` header length, an
+/// NPY format 1.0 (docs/model.md §6.6): magic `\x93NUMPY`, version `01 00`, little-endian `uint16` header length, an
 /// ASCII Python-dict header padded with spaces and ended by `\n` so the data starts at a multiple of 64,
 /// then the raw C-order bytes.
 public enum NPY {

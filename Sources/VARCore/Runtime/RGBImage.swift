@@ -21,7 +21,7 @@ public struct RGBImage: Sendable, Equatable {
         self.init(width: width, height: height, pixels: p)
     }
 
-    /// The official float → byte conversion (spec §6.6): clamp to [0, 1], then `⌊255·x⌋` (truncation, not
+    /// The official float → byte conversion (docs/model.md §6.6): clamp to [0, 1], then `⌊255·x⌋` (truncation, not
     /// rounding), so only exactly 1.0 maps to 255. NaN maps to 0.
     @inlinable
     public static func byte(_ x: Float) -> UInt8 {

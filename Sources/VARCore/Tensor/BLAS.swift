@@ -3,7 +3,7 @@ import Foundation
 
 /// Matrix products through OpenBLAS. All matrices are row-major.
 ///
-/// Threading on a shared 2-core machine (docs/performance.md, "oversubscription"): OpenBLAS splits every large
+/// Threading on a shared 2-core machine (docs/performance.md §4): OpenBLAS splits every large
 /// enough sgemm statically between its threads, and after each call its workers spin (`sched_yield`) for
 /// `2^OPENBLAS_THREAD_TIMEOUT` cycles (default 2^28, ~0.1 s) waiting for the next job. Next to another busy
 /// process, or next to the engine's own `Parallel` loops, those spinning workers steal the cores and every
@@ -78,7 +78,7 @@ public enum BLAS {
         for r in 0..<rows { (out + r * count).update(from: row, count: count) }
     }
 
-    /// The name of the OpenBLAS kernel family in use (e.g. "SkylakeX"; "Prescott" means slow, see performance.md).
+    /// The name of the OpenBLAS kernel family in use (e.g. "SkylakeX"; "Prescott" means slow, see docs/performance.md §1).
     public static var coreName: String {
         guard let p = openblas_get_corename() else { return "unknown" }
         return String(cString: p)

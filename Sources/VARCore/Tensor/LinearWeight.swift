@@ -5,7 +5,7 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     /// IEEE binary32, as in the checkpoint (the default).
     case float32
     /// IEEE binary16 (round to nearest even at load), converted to float32 on the fly and accumulated in float32:
-    /// half the weight memory and the weight traffic of the memory-bound small scales (docs/performance.md).
+    /// half the weight memory and the weight traffic of the memory-bound small scales (docs/performance.md §9).
     case float16
     /// Symmetric int8 with a float32 scale per output row, quantized at load; products quantize their input rows
     /// the same way and run int8 dot products (`Int8GEMM`). The head stays float32 (docs/quantization.md).

@@ -1,6 +1,6 @@
 import CKernels
 
-/// Cosine attention with a KV cache and the block-causal rule (spec §5.3, §5.6, §5.7).
+/// Cosine attention with a KV cache and the block-causal rule (docs/model.md §5.3, §5.6, §5.7).
 enum CachedAttention {
     /// A run of query positions that all see the keys `[0, keyEnd)`: the queries of one scale
     /// (the block-causal mask expressed as key ranges instead of −∞ entries; identical softmax).

@@ -10,12 +10,12 @@ public struct ConvPadding: Equatable, Sendable {
     public static func symmetric(_ p: Int) -> ConvPadding { ConvPadding(top: p, left: p, bottom: p, right: p) }
 
     /// One zero row at the bottom and one zero column at the right, nothing on the top/left:
-    /// the VQVAE encoder's downsampling (spec §4.3, pitfall 12).
+    /// the VQVAE encoder's downsampling (docs/model.md §4.3, pitfall 12).
     public static let bottomRight = ConvPadding(top: 0, left: 0, bottom: 1, right: 1)
 }
 
 /// Scratch memory reused by successive convolutions (the im2col matrix). Large buffers that are
-/// freed and re-allocated are page-faulted in again on every use (performance.md §3), so a model
+/// freed and re-allocated are page-faulted in again on every use (docs/performance.md §3), so a model
 /// creates one workspace per forward pass and hands it to every convolution.
 /// Not thread-safe: one workspace per concurrent caller.
 public final class ConvWorkspace {
@@ -81,14 +81,14 @@ public final class ConvWorkspace {
     }
 }
 
-/// Geometry of one 2-D convolution (NCHW input, OIHW weight, cross-correlation; spec §2).
+/// Geometry of one 2-D convolution (NCHW input, OIHW weight, cross-correlation; docs/model.md §2).
 public struct Conv2DShape: Equatable, Sendable {
     public var batch: Int, inChannels: Int, outChannels: Int
     /// Input height/width as stored (before the optional nearest upsampling).
     public var height: Int, width: Int
     public var kernel: Int, stride: Int
     public var padding: ConvPadding
-    /// Reads the input through a nearest 2× upsampling (spec §3.2) without materialising it.
+    /// Reads the input through a nearest 2× upsampling (docs/model.md §3.2) without materialising it.
     public var upsample2x: Bool
 
     public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
@@ -225,8 +225,8 @@ public enum Conv2D {
 
 extension Tensor {
     /// 2-D convolution of a `(B, Ci, H, W)` tensor with an OIHW `(Co, Ci, k, k)` weight
-    /// (cross-correlation, spec §2), plus optional bias `(Co)` and `residual` `(B, Co, Ho, Wo)`.
-    /// With `upsample2x` the input is first upsampled 2× by nearest neighbour (spec §3.2), fused into
+    /// (cross-correlation, docs/model.md §2), plus optional bias `(Co)` and `residual` `(B, Co, Ho, Wo)`.
+    /// With `upsample2x` the input is first upsampled 2× by nearest neighbour (docs/model.md §3.2), fused into
     /// the im2col step. Accuracy: GEMM accumulation order only (tested against a naive loop, ~1e-5 relative).
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
                        padding: ConvPadding = .symmetric(0), upsample2x: Bool = false,

@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-/// Fused elementwise kernels of the transformer (spec §3.1, §5.2–5.5), on raw row-major buffers and
+/// Fused elementwise kernels of the transformer (docs/model.md §3.1, §5.2–5.5), on raw row-major buffers and
 /// parallel over rows. Rows are grouped per sample: row r belongs to sample `r / rowsPerSample`, whose
 /// modulation vectors are read at `mod + sample·modStride`.
 public enum Elementwise {
@@ -41,7 +41,7 @@ public enum Elementwise {
         }
     }
 
-    /// `x += gate ⊙ y` per sample (the gated residual of spec §5.2). `x`, `y`: (rows, C).
+    /// `x += gate ⊙ y` per sample (the gated residual of docs/model.md §5.2). `x`, `y`: (rows, C).
     public static func gatedResidual(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int,
                                      width C: Int, rowsPerSample: Int, gate: UnsafePointer<Float>, gateStride: Int) {
         Parallel.forEach(rows, grain: max(1, 32768 / max(C, 1))) { range in
@@ -70,7 +70,7 @@ public enum Elementwise {
     }
 
     /// L2-normalises `count` consecutive vectors of length `dim`, each starting `stride` after the previous,
-    /// then multiplies by `factor`: `v ← v / max(‖v‖, 1e−12) · factor` (F.normalize, spec §5.3).
+    /// then multiplies by `factor`: `v ← v / max(‖v‖, 1e−12) · factor` (F.normalize, docs/model.md §5.3).
     @inline(__always)
     public static func normalize(_ v: UnsafeMutablePointer<Float>, dim: Int, factor: Float) {
         var s: Float = 0
@@ -111,7 +111,7 @@ public enum Elementwise {
     }
 }
 
-/// A growable scratch buffer that is allocated once and reused (page faults are expensive, performance.md §3).
+/// A growable scratch buffer that is allocated once and reused (page faults are expensive, docs/performance.md §3).
 final class ScratchBuffer {
     private(set) var pointer: UnsafeMutablePointer<Float>
     private(set) var capacity: Int

@@ -1,6 +1,6 @@
 import CKernels
 
-/// GroupNorm on raw buffers (spec §3.1): per sample and group of `C/groups` consecutive channels,
+/// GroupNorm on raw buffers (docs/model.md §3.1): per sample and group of `C/groups` consecutive channels,
 /// mean and biased variance over all `(C/groups)·h·w` values, then the per-channel affine map,
 /// optionally followed by SiLU. Parallel over (sample, group).
 public enum GroupNorm {
@@ -68,7 +68,7 @@ public enum GroupNorm {
 }
 
 extension Tensor {
-    /// GroupNorm over `(B, C, …)` with affine `weight`/`bias` `(C)` (spec §3.1; the VQVAE uses
+    /// GroupNorm over `(B, C, …)` with affine `weight`/`bias` `(C)` (docs/model.md §3.1; the VQVAE uses
     /// 32 groups and eps 1e-6), optionally fused with SiLU. Tested against a Double reference
     /// to 1e-5 relative.
     public func groupNorm(groups: Int = 32, weight: Tensor, bias: Tensor, eps: Float = 1e-6,

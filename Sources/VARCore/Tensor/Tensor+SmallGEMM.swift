@@ -3,7 +3,7 @@ import CKernels
 /// A linear layer for the rows of batch 1's small scales (2–72 rows with CFG) and other few-row products.
 ///
 /// BLAS `sgemm` packs the whole weight matrix on every call, which at a few dozen rows costs as much as the
-/// arithmetic (the first scales stream every weight once, performance.md §2). The C kernel `vg_linear_f32`
+/// arithmetic (the first scales stream every weight once, docs/performance.md §2). The C kernel `vg_linear_f32`
 /// reads PyTorch's row-major weights in place with 4 × 3 register tiles of dot products; the workers take
 /// disjoint ranges of output features, so every weight is read from memory once per call.
 enum SmallGEMM {

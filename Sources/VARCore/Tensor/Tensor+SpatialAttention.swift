@@ -2,7 +2,7 @@ import Foundation
 
 extension Tensor {
     /// Single-head attention over the spatial positions of a `(B, 3c, h, w)` q‖k‖v map (the VQVAE
-    /// AttnBlock, spec §4.2): `q`, `k`, `v` are channel blocks `[0,c)`, `[c,2c)`, `[2c,3c)`;
+    /// AttnBlock, docs/model.md §4.2): `q`, `k`, `v` are channel blocks `[0,c)`, `[c,2c)`, `[2c,3c)`;
     /// `w = softmax_j(qᵀk · c^(−1/2))`, `o[ch, i] = Σ_j w[i, j]·v[ch, j]`. Returns `(B, c, h, w)`.
     /// Two GEMMs per image; softmax in float32 with the row maximum subtracted.
     public func spatialAttention() -> Tensor {
@@ -33,7 +33,7 @@ extension Tensor {
         return Tensor(shape: [b, c, shape[2], shape[3]], data: out)
     }
 
-    /// Nearest-neighbour 2× upsampling of the last two dimensions (spec §3.2: source index `⌊i/2⌋`).
+    /// Nearest-neighbour 2× upsampling of the last two dimensions (docs/model.md §3.2: source index `⌊i/2⌋`).
     public func upsampledNearest2x() -> Tensor {
         precondition(rank >= 2)
         let h = shape[rank - 2], w = shape[rank - 1], planes = count / max(h * w, 1)

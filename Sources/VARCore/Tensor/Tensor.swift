@@ -1,7 +1,7 @@
 /// A dense, row-major float32 tensor: the one array type of the engine.
 ///
 /// Storage is a Swift array (copy-on-write), so tensors are values. Shapes use the
-/// letters of the spec: B batch, L tokens, C width, H heads, V vocabulary, pn patch side.
+/// letters of docs/model.md: B batch, L tokens, C width, H heads, V vocabulary, pn patch side.
 public struct Tensor: Sendable, Equatable {
     /// Sizes, outermost first (PyTorch order).
     public var shape: [Int]

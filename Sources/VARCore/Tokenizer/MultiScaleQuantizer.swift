@@ -1,11 +1,11 @@
-/// The multi-scale residual quantizer (spec §4.5–4.10): codebook, φ convolutions and the resize
+/// The multi-scale residual quantizer (docs/model.md §4.5–4.10): codebook, φ convolutions and the resize
 /// operators between each scale `pn × pn` and the latent grid `last × last`.
 ///
 /// Token layout everywhere: per scale `si`, `B·pn²` indices, batch-major then row-major within
-/// the scale (spec §1.1: token `j` sits at row `j / pn`, column `j % pn`).
+/// the scale (docs/model.md §1.1: token `j` sits at row `j / pn`, column `j % pn`).
 public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
     public let patchSizes: [Int]
-    /// φ used by scale `si` (spec §4.6).
+    /// φ used by scale `si` (docs/model.md §4.6).
     public let phiIndex: [Int]
     /// The codebook E, `(V, Cvae)`, `quantize.embedding.weight`.
     public let codebook: Tensor
@@ -49,7 +49,7 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
 
     // MARK: φ and the codebook
 
-    /// `φ_{idx(si)}(h)` on a `(B, Cvae, last, last)` map (spec §4.5).
+    /// `φ_{idx(si)}(h)` on a `(B, Cvae, last, last)` map (docs/model.md §4.5).
     public func phi(_ h: Tensor, scale si: Int, workspace: ConvWorkspace? = nil) -> Tensor {
         let conv = phis[phiIndex[si]](h, workspace: workspace ?? ConvWorkspace())
         var out = conv
@@ -58,7 +58,7 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
         return out
     }
 
-    /// `E[idx]` arranged as `(B, Cvae, pn, pn)` (spec §4.7 step 3, pitfall 21).
+    /// `E[idx]` arranged as `(B, Cvae, pn, pn)` (docs/model.md §4.7 step 3, pitfall 21).
     public func embed(_ tokens: [Int32], scale si: Int) -> Tensor {
         let pn = patchSizes[si], n = pn * pn, c = latentChannels
         precondition(tokens.count % n == 0, "embed: \(tokens.count) tokens for scale \(si) (pn \(pn))")
@@ -75,7 +75,7 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
     }
 
     /// Nearest code of every latent vector of `z` `(B, Cvae, pn, pn)`, returned batch-major,
-    /// row-major (spec §4.7 step 2): `argmin_v ‖z‖² + ‖e_v‖² − 2·z·e_v`, first index on ties.
+    /// row-major (docs/model.md §4.7 step 2): `argmin_v ‖z‖² + ‖e_v‖² − 2·z·e_v`, first index on ties.
     /// `z·Eᵀ` is one GEMM; the sum is formed as the official `addmm` does.
     public func nearestCodes(_ z: Tensor) -> [Int32] {
         let b = z.shape[0], c = z.shape[1], n = z.shape[2] * z.shape[3], v = vocabSize
@@ -106,7 +106,7 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
         return out
     }
 
-    // MARK: ScaleTokenizer (spec §4.9)
+    // MARK: ScaleTokenizer (docs/model.md §4.9)
 
     public func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor) {
         let up = upsamplers[si]
@@ -123,9 +123,9 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
         return z.flattenedToTokens()
     }
 
-    // MARK: Whole pyramids (spec §4.7, §4.8, §4.10)
+    // MARK: Whole pyramids (docs/model.md §4.7, §4.8, §4.10)
 
-    /// Token pyramid of a continuous latent `f` `(B, Cvae, last, last)` (spec §4.7).
+    /// Token pyramid of a continuous latent `f` `(B, Cvae, last, last)` (docs/model.md §4.7).
     public func tokens(fromLatent f: Tensor) -> [[Int32]] {
         var residual = f
         var result: [[Int32]] = []
@@ -144,7 +144,7 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
         return result
     }
 
-    /// `f̂ = Σ_s φ(U_s(E[idx_s]))` (spec §4.8), `(B, Cvae, last, last)`.
+    /// `f̂ = Σ_s φ(U_s(E[idx_s]))` (docs/model.md §4.8), `(B, Cvae, last, last)`.
     public func fHat(fromTokens tokens: [[Int32]]) -> Tensor {
         precondition(tokens.count == patchSizes.count, "fHat: \(tokens.count) scales, expected \(patchSizes.count)")
         let b = tokens[0].count / (patchSizes[0] * patchSizes[0])
@@ -153,7 +153,7 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
         return f
     }
 
-    /// Teacher-forcing inputs (spec §4.10): for scales 0…S−2 the next-scale input after adding the
+    /// Teacher-forcing inputs (docs/model.md §4.10): for scales 0…S−2 the next-scale input after adding the
     /// ground-truth scale, concatenated: `(B, L − pn₀², Cvae)` (679 positions for the official schedule).
     public func teacherForcingInput(tokens: [[Int32]]) -> Tensor {
         precondition(tokens.count == patchSizes.count, "teacherForcingInput: \(tokens.count) scales")

@@ -1,5 +1,5 @@
 /// A 1-D linear resampling operator as an `(nOut, nIn)` weight matrix; 2-D resizes apply one
-/// matrix along the height and one along the width (all resizes of the spec are separable).
+/// matrix along the height and one along the width (all resizes of docs/model.md §3 are separable).
 /// Weights are computed in Double and stored as Float.
 public struct ResizeMatrix: Equatable, Sendable {
     public let outCount: Int
@@ -14,7 +14,7 @@ public struct ResizeMatrix: Equatable, Sendable {
 
     public subscript(o: Int, i: Int) -> Float { weights[o * inCount + i] }
 
-    /// Bicubic interpolation, `align_corners = False`, no antialias, `A = −0.75` (spec §3.3):
+    /// Bicubic interpolation, `align_corners = False`, no antialias, `A = −0.75` (docs/model.md §3.3):
     /// source coordinate `u = r·(o + 0.5) − 0.5` **not clamped**, four taps `⌊u⌋−1 … ⌊u⌋+2`
     /// each clamped to the border (weights of taps that clamp together add up).
     public static func bicubic(from nIn: Int, to nOut: Int) -> ResizeMatrix {
@@ -36,7 +36,7 @@ public struct ResizeMatrix: Equatable, Sendable {
         return ResizeMatrix(outCount: nOut, inCount: nIn, weights: w.map(Float.init))
     }
 
-    /// PyTorch "area" = adaptive average pooling (spec §3.4): output `o` averages the window
+    /// PyTorch "area" = adaptive average pooling (docs/model.md §3.4): output `o` averages the window
     /// `[⌊o·nIn/nOut⌋, ⌈(o+1)·nIn/nOut⌉)`; windows overlap when `nIn` is not a multiple of `nOut`.
     public static func area(from nIn: Int, to nOut: Int) -> ResizeMatrix {
         var w = [Float](repeating: 0, count: nOut * nIn)
@@ -49,7 +49,7 @@ public struct ResizeMatrix: Equatable, Sendable {
         return ResizeMatrix(outCount: nOut, inCount: nIn, weights: w)
     }
 
-    /// Bilinear interpolation, `align_corners = False` (spec §11): source `r·(o + 0.5) − 0.5`
+    /// Bilinear interpolation, `align_corners = False` (docs/model.md §11): source `r·(o + 0.5) − 0.5`
     /// clamped at 0, taps `⌊u⌋` and `⌊u⌋ + 1`, the second clamped to the last input.
     public static func bilinear(from nIn: Int, to nOut: Int) -> ResizeMatrix {
         // Float arithmetic as PyTorch's float32 kernel: the mask threshold `> 0.5` of §11 can sit
@@ -120,7 +120,7 @@ extension Tensor {
     }
 }
 
-/// Edit masks for zero-shot inpainting/outpainting (spec §11).
+/// Edit masks for zero-shot inpainting/outpainting (docs/model.md §11).
 public enum EditMask {
     /// Resizes a `side × side` keep-mask (row-major, `true` = keep the original) to `pn × pn` by
     /// bilinear interpolation (align_corners False) and thresholds `> 0.5`. Scales with `pn² ≤ 3`

@@ -10,7 +10,7 @@ extension VQVAEConfig {
     }
 
     /// The configuration for the checkpoint at `path`: `<stem>.json` beside it when present
-    /// (design.md), otherwise inferred from the official layout.
+    /// (docs/design.md), otherwise inferred from the official layout.
     public static func forCheckpoint(at path: String, _ checkpoint: Checkpoint) throws -> VQVAEConfig {
         let json = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json")
         if FileManager.default.fileExists(atPath: json.path) { return try VQVAEConfig(contentsOf: json) }  // stat only
@@ -19,7 +19,7 @@ extension VQVAEConfig {
 }
 
 extension VQVAE {
-    /// The training-only buffer `quantize.ema_vocab_hit_SV` (spec §2.3): optional, never read, and its
+    /// The training-only buffer `quantize.ema_vocab_hit_SV` (docs/model.md §2.3): optional, never read, and its
     /// shape is not checked.
     public static let ignoredKeys: Set<String> = ["quantize.ema_vocab_hit_SV"]
 

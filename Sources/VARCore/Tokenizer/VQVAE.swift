@@ -1,4 +1,4 @@
-/// The multi-scale VQ autoencoder (spec §1.2, §4): encoder + `quant_conv`, quantizer,
+/// The multi-scale VQ autoencoder (docs/model.md §1.2, §4): encoder + `quant_conv`, quantizer,
 /// `post_quant_conv` + decoder. Weights are requested by official key names with expected shapes.
 public struct VQVAE: Sendable {
     public let config: VQVAEConfig
@@ -9,7 +9,7 @@ public struct VQVAE: Sendable {
     public let decoder: VQVAEDecoder
 
     /// Builds the model from the checkpoint root scope. `quantize.ema_vocab_hit_SV` (training
-    /// statistics, spec §2.3) is not requested; callers using a strict reader should mark it optional
+    /// statistics, docs/model.md §2.3) is not requested; callers using a strict reader should mark it optional
     /// and shape-ignored.
     public init(config: VQVAEConfig, weights w: some LayerWeights) {
         self.config = config
@@ -33,7 +33,7 @@ public struct VQVAE: Sendable {
     }
 
     /// Images `(B, 3, H, W)` in [0, 1] from a latent `f̂` `(B, Cvae, h, w)`:
-    /// `(clamp(decoder(post_quant_conv(f̂)), −1, 1) + 1) / 2` (spec §4.4). The default workspace runs the 3×3
+    /// `(clamp(decoder(post_quant_conv(f̂)), −1, 1) + 1) / 2` (docs/model.md §4.4). The default workspace runs the 3×3
     /// convolutions as Winograd F(4×4, 3×3) (`ConvWorkspace.winogradTile`).
     public func decode(_ fHat: Tensor, workspace: ConvWorkspace = ConvWorkspace(winogradTile: 4)) -> Tensor {
         precondition(fHat.rank == 4 && fHat.shape[1] == config.zChannels,
@@ -45,12 +45,12 @@ public struct VQVAE: Sendable {
         return img
     }
 
-    /// Token pyramid of images `(B, 3, H, W)` in [0, 1] (spec §4.7); per scale `B·pn²` indices.
+    /// Token pyramid of images `(B, 3, H, W)` in [0, 1] (docs/model.md §4.7); per scale `B·pn²` indices.
     public func tokens(from image: Tensor) -> [[Int32]] {
         quantizer.tokens(fromLatent: encode(image))
     }
 
-    /// Images in [0, 1] from a token pyramid (spec §4.8).
+    /// Images in [0, 1] from a token pyramid (docs/model.md §4.8).
     public func decode(tokens: [[Int32]]) -> Tensor {
         decode(quantizer.fHat(fromTokens: tokens))
     }

@@ -1,4 +1,4 @@
-/// The VQVAE encoder (spec §4.3): image `(B, 3, H, W)` in [−1, 1] → `(B, Cvae, H/2^(L−1), W/2^(L−1))`.
+/// The VQVAE encoder (docs/model.md §4.3): image `(B, 3, H, W)` in [−1, 1] → `(B, Cvae, H/2^(L−1), W/2^(L−1))`.
 public struct VQVAEEncoder: Sendable {
     /// One resolution level `down.l`.
     public struct Level: Sendable {
@@ -61,7 +61,7 @@ public struct VQVAEEncoder: Sendable {
     }
 }
 
-/// The VQVAE decoder (spec §4.4): `(B, Cvae, h, w)` → `(B, 3, h·2^(L−1), w·2^(L−1))`, unclamped.
+/// The VQVAE decoder (docs/model.md §4.4): `(B, Cvae, h, w)` → `(B, 3, h·2^(L−1), w·2^(L−1))`, unclamped.
 /// Levels are stored by resolution index (`up.l`, 0 = full resolution) and run from `up.(L−1)` to `up.0`.
 public struct VQVAEDecoder: Sendable {
     public struct Level: Sendable {

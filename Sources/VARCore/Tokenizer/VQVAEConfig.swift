@@ -27,7 +27,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Architecture and scale schedule of a multi-scale VQVAE (spec §1.2, design.md "Model configuration JSON").
+/// Architecture and scale schedule of a multi-scale VQVAE (docs/model.md §1.2, docs/design.md "Model configuration JSON").
 public struct VQVAEConfig: Codable, Equatable, Sendable {
     /// Codebook size V.
     public var vocabSize: Int
@@ -42,7 +42,7 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
     public var patchSizes: [Int]
     /// Number of φ convolutions K.
     public var phiCount: Int
-    /// φ used by each scale (spec §4.6), stored rather than recomputed.
+    /// φ used by each scale (docs/model.md §4.6), stored rather than recomputed.
     public var phiIndex: [Int]
     /// φ mixing ratio: `φ(h) = (1 − q)·h + q·conv(h)`.
     public var quantResi: Float
@@ -64,7 +64,7 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
         self.imageSize = imageSize ?? (patchSizes.last ?? 0) << max(chMult.count - 1, 0)
     }
 
-    /// The official `vae_ch160v4096z32.pth` (spec §1.2).
+    /// The official `vae_ch160v4096z32.pth` (docs/model.md §1.2).
     public static let official256 = VQVAEConfig(
         vocabSize: 4096, zChannels: 32, ch: 160, chMult: [1, 1, 2, 2, 4], numResBlocks: 2,
         patchSizes: [1, 2, 3, 4, 5, 6, 8, 10, 13, 16], phiCount: 4,
@@ -129,7 +129,7 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
     /// Channels of each resolution level.
     public var levelChannels: [Int] { chMult.map { ch * $0 } }
 
-    /// The φ table of the official code for `scaleCount` scales and `phiCount` convolutions (spec §4.6),
+    /// The φ table of the official code for `scaleCount` scales and `phiCount` convolutions (docs/model.md §4.6),
     /// evaluated in Double like NumPy: ticks `linspace(1/3/K, 1 − 1/3/K, K)` for K = 4, else
     /// `linspace(1/2/K, 1 − 1/2/K, K)`; scale `s` takes the first tick nearest to `s/(S−1)`.
     /// Stored configurations keep the table; this exists to make them and to cross-check the preset.
@@ -151,7 +151,7 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
 
     /// Infers the configuration of an official checkpoint (no JSON beside it) from tensor shapes:
     /// `shape(name)` returns a stored tensor's shape or nil. Widths, levels and block counts come
-    /// from the encoder; the scale schedule is the official one (spec §1.1), and so is the φ table
+    /// from the encoder; the scale schedule is the official one (docs/model.md §1.1), and so is the φ table
     /// when there are 4 φ convolutions.
     public init(inferringFrom shape: (String) -> [Int]?) throws {
         /// The shape of `k` when it has `rank` dimensions.

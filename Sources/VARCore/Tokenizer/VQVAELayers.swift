@@ -1,4 +1,4 @@
-/// The VQVAE's building blocks (spec §2.1, §4.1, §4.2), each built from its checkpoint prefix.
+/// The VQVAE's building blocks (docs/model.md §2.1, §4.1, §4.2), each built from its checkpoint prefix.
 
 /// A 2-D convolution layer: `P.weight (Co, Ci, k, k)`, `P.bias (Co)`.
 public struct Conv2dLayer: Sendable {
@@ -45,7 +45,7 @@ public struct GroupNormLayer: Sendable {
     }
 }
 
-/// ResnetBlock `ci → co` (spec §4.1): `shortcut(x) + conv2(silu(norm2(conv1(silu(norm1(x))))))`.
+/// ResnetBlock `ci → co` (docs/model.md §4.1): `shortcut(x) + conv2(silu(norm2(conv1(silu(norm1(x))))))`.
 public struct ResnetBlock: Sendable {
     public let norm1: GroupNormLayer, conv1: Conv2dLayer
     public let norm2: GroupNormLayer, conv2: Conv2dLayer
@@ -75,7 +75,7 @@ public struct ResnetBlock: Sendable {
     }
 }
 
-/// Single-head spatial self-attention with `c` channels (spec §4.2):
+/// Single-head spatial self-attention with `c` channels (docs/model.md §4.2):
 /// `x + proj_out(attention(qkv(norm(x))))`, scale `c^(−1/2)`.
 public struct AttnBlock: Sendable {
     public let norm: GroupNormLayer

@@ -34,7 +34,7 @@ public final class KVArena {
     deinit { pointer.deallocate(); meter?.close() }
 }
 
-/// Per-block key/value cache for all `rows` = 2B rows (spec §5.7): L2-normalised keys and values,
+/// Per-block key/value cache for all `rows` = 2B rows (docs/model.md §5.7): L2-normalised keys and values,
 /// laid out `(depth, 2 [k, v], rows, H, plane)` inside a `KVArena`. Keys are stored transposed,
 /// `(hd, keyStride)` with `keyStride` = capacity rounded up to 16 (what the attention kernel reads); values
 /// `(capacity, hd)`; both planes are `hd · keyStride` floats.

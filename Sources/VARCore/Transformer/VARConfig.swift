@@ -1,6 +1,6 @@
 import Foundation
 
-/// Architecture of a VAR transformer (spec §1.3), read from the model's JSON (docs/design.md) or
+/// Architecture of a VAR transformer (docs/model.md §1.3), read from the model's JSON (docs/design.md) or
 /// inferred from an official checkpoint's tensor shapes.
 public struct VARConfig: Codable, Sendable, Equatable {
     /// Always "var" in the JSON.
@@ -98,7 +98,7 @@ public struct VARConfig: Codable, Sendable, Equatable {
     public var tokenCount: Int { patchSizes.reduce(0) { $0 + $1 * $1 } }
     /// The unconditional ("null") class index.
     public var unconditionalClass: Int { numClasses }
-    /// `begin[si]` … `end[si]` positions of each scale (spec §1.1).
+    /// `begin[si]` … `end[si]` positions of each scale (docs/model.md §1.1).
     public var scaleBegins: [Int] { var b = [Int](); var acc = 0; for pn in patchSizes { b.append(acc); acc += pn * pn }; return b }
     /// Cumulative token counts `end[si]`.
     public var scaleEnds: [Int] { var e = [Int](); var acc = 0; for pn in patchSizes { acc += pn * pn; e.append(acc) }; return e }

@@ -27,7 +27,7 @@ extension VARModel {
     /// tensor, or naming a tensor with NaN/Inf. `precision` chooses how the linear
     /// layers' matrices are held (float16: rounded once here, tensor by tensor). `inPlace` reads float32 matrices
     /// from the file's memory map instead of copying them: no copy and a quicker load, but on the project machine
-    /// the products ran ~8% slower on those pages than on a copy (docs/performance.md), so copying is the default.
+    /// the products ran ~8% slower on those pages than on a copy (docs/performance.md §3), so copying is the default.
     public static func load(path: String, config: VARConfig? = nil, precision: WeightPrecision = .float32,
                             inPlace: Bool = false) throws -> VARModel {
         let checkpoint = try Checkpoint(path: path)

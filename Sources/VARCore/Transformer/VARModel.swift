@@ -1,6 +1,6 @@
 import Foundation
 
-/// Weights of one AdaLN self-attention block (spec §2.2, §5.2).
+/// Weights of one AdaLN self-attention block (docs/model.md §2.2, §5.2).
 struct VARBlockWeights {
     let qkv: LinearWeight    // (3C, C) mat_qkv.weight
     let qkvBias: Tensor      // (3C) concat(q_bias, 0, v_bias)
@@ -14,7 +14,7 @@ struct VARBlockWeights {
     let ada: LinearWeight    // (6C, C) ada_lin.1.weight: γ1, γ2, s1, s2, β1, β2
     let adaBias: Tensor      // (6C)
 
-    /// Block `i` from its scope `blocks.i` (spec §2.2). `matrix` reads a linear layer's weight matrix.
+    /// Block `i` from its scope `blocks.i` (docs/model.md §2.2). `matrix` reads a linear layer's weight matrix.
     init(config c: VARConfig, block w: some WeightSource, matrix: (any WeightSource, String, [Int]) -> LinearWeight) {
         let C = c.width, H = c.heads
         let attn = w.scope("attn"), ffn = w.scope("ffn"), ada = w.scope("ada_lin").scope(1)
@@ -33,7 +33,7 @@ struct VARBlockWeights {
     }
 }
 
-/// The VAR transformer (spec §5): embeddings, d AdaLN blocks with cosine attention, AdaLN head.
+/// The VAR transformer (docs/model.md §5): embeddings, d AdaLN blocks with cosine attention, AdaLN head.
 /// Immutable after loading; inference state lives in a `VARSession`.
 public final class VARModel {
     public let config: VARConfig
@@ -50,7 +50,7 @@ public final class VARModel {
     /// How the linear layers' weight matrices are stored (float16 only on a CPU with F16C).
     public let weightPrecision: WeightPrecision
 
-    /// Builds the model from weights by official key (spec §2.2). Buffers (`lvl_1L`,
+    /// Builds the model from weights by official key (docs/model.md §2.2). Buffers (`lvl_1L`,
     /// `attn_bias_for_masking`, `blocks.N.attn.zero_k_bias`) are recomputed and never requested; declare
     /// them optional to the reader with `VARModel.optionalKeys(for:)`. The linear layers' weight matrices
     /// (blocks' qkv, proj, fc1, fc2, ada and the head's) are stored with `precision.effective`; embeddings,
@@ -101,7 +101,7 @@ public final class VARModel {
         headBias = headScope("bias", [config.vocabSize])
     }
 
-    /// Buffer keys an official file holds but the model recomputes (spec §2.3).
+    /// Buffer keys an official file holds but the model recomputes (docs/model.md §2.3).
     public static func optionalKeys(for config: VARConfig) -> Set<String> {
         var keys: Set<String> = ["lvl_1L", "attn_bias_for_masking"]
         for i in 0..<config.depth { keys.insert("blocks.\(i).attn.zero_k_bias") }

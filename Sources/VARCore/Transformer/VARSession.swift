@@ -78,9 +78,9 @@ public final class VARWorkspace {
 }
 
 /// The inference state of one call of a `VARModel`: conditions of every row, the KV cache, and the
-/// forward over chunks of positions that end on a scale boundary (spec §5, §6.1, §7.3).
+/// forward over chunks of positions that end on a scale boundary (docs/model.md §5, §6.1, §7.3).
 ///
-/// Rows are the model's batch: for generation `2B` (conditional first, then unconditional, spec §6.1),
+/// Rows are the model's batch: for generation `2B` (conditional first, then unconditional, docs/model.md §6.1),
 /// for a teacher-forced check `B`. Inputs are given for `inputBatch` samples; row r uses sample `r % inputBatch`.
 public final class VARSession {
     public let model: VARModel
@@ -141,7 +141,7 @@ public final class VARSession {
     /// Clears the cache (storage stays allocated).
     public func reset() { cache.reset() }
 
-    // MARK: embeddings (spec §5.1)
+    // MARK: embeddings (docs/model.md §5.1)
 
     /// Writes the transformer input for positions `[p0, p0 + n)` into the workspace: the class token at
     /// position 0 (`c + pos_start + lvl_pos[0]`), `word_embed(latent) + lvl_pos[p]` elsewhere.
@@ -220,7 +220,7 @@ public final class VARSession {
         for (bi, blk) in model.blocks.enumerated() {
             ada[bi].withUnsafeBufferPointer { aBuf in
                 guard let a = aBuf.baseAddress else { return }
-                // a = (γ1, γ2, s1, s2, β1, β2) per row, spec §5.2.
+                // a = (γ1, γ2, s1, s2, β1, β2) per row, docs/model.md §5.2.
                 ws.timed(.layerNorm) {
                     Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 2 * C,
                                                   shift: a + 4 * C, modStride: 6 * C, into: y)
@@ -258,7 +258,7 @@ public final class VARSession {
             }
         }
         cache.length = p1
-        // Head (spec §5.5) on the requested tail of positions.
+        // Head (docs/model.md §5.5) on the requested tail of positions.
         let from = max(logitsFrom ?? p0, p0), skip = from - p0, m = p1 - from
         let logits = ws.logits.reserve(rows * m * c.vocabSize)
         ws.timed(.head, flops: 2 * Double(rows * m) * Double(C * c.vocabSize)) {
@@ -328,7 +328,7 @@ public final class VARSession {
 }
 
 extension VARModel {
-    /// The teacher-forced forward (spec §5.6): labels `(B)` and inputs `(B, L − 1, Cvae)` (spec §4.10) →
+    /// The teacher-forced forward (docs/model.md §5.6): labels `(B)` and inputs `(B, L − 1, Cvae)` (docs/model.md §4.10) →
     /// logits `(B, L, V)` for every position, with the block-causal mask. No label dropout.
     public func teacherForcedLogits(labels: [Int], inputs: Tensor) -> Tensor {
         let c = config, L = c.tokenCount, B = labels.count

@@ -1,4 +1,4 @@
-/// A CoDe run (spec §7): the drafter makes scales 0…N−1, the refiner N…S−1. Validated once, at creation:
+/// A CoDe run (docs/model.md §7): the drafter makes scales 0…N−1, the refiner N…S−1. Validated once, at creation:
 /// the pair must be compatible (`CoDeGenerator.checkPair`) and N in 1…S−1.
 public struct CoDePlan: Sendable {
     public let drafter: ModelSource

@@ -160,7 +160,7 @@ public final class GenerationPipeline {
         }
     }
 
-    /// Images from a token pyramid (spec §4.8).
+    /// Images from a token pyramid (docs/model.md §4.8).
     public func decode(tokens: [[Int32]]) throws -> [RGBImage] {
         try tokenizer.decode(tokens: tokens)
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The VQVAE of a pipeline, alone: loads it, and turns images into token pyramids and back (spec §4).
+/// The VQVAE of a pipeline, alone: loads it, and turns images into token pyramids and back (docs/model.md §4).
 public final class ImageTokenizer {
     /// The checkpoint it was loaded from.
     public let path: String
@@ -29,12 +29,12 @@ public final class ImageTokenizer {
 
     public var config: VQVAEConfig { vqvae.config }
 
-    /// Images from a token pyramid (spec §4.8); per scale `(B, pn²)`.
+    /// Images from a token pyramid (docs/model.md §4.8); per scale `(B, pn²)`.
     public func decode(tokens: [[Int32]]) throws -> [RGBImage] {
         try RGBImage.images(from: vqvae.decode(tokens: tokens))
     }
 
-    /// The token pyramid of an image of the VQVAE's resolution (spec §4.7); per scale `(1, pn²)`.
+    /// The token pyramid of an image of the VQVAE's resolution (docs/model.md §4.7); per scale `(1, pn²)`.
     public func tokens(from image: RGBImage) -> [[Int32]] {
         vqvae.tokens(from: image.tensor())
     }

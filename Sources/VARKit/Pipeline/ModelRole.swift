@@ -1,9 +1,9 @@
 /// What a transformer does in a run. Names the model's weights in the memory accountant and in the memory
 /// prediction (`MemoryPrediction.Model.role` and `MemoryAccountant.Category.weights(_:)` take `description`).
 public enum ModelRole: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// The one model of plain VAR generation (spec §6.1).
+    /// The one model of plain VAR generation (docs/model.md §6.1).
     case model
-    /// CoDe's drafter: makes scales 0…N−1 (spec §7).
+    /// CoDe's drafter: makes scales 0…N−1 (docs/model.md §7).
     case drafter
     /// CoDe's refiner: makes scales N…S−1.
     case refiner

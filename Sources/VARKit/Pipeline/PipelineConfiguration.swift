@@ -2,9 +2,9 @@
 public struct PipelineConfiguration: Sendable {
     /// Which transformer(s) make the scales.
     public enum Models: Sendable {
-        /// Plain VAR with one model (spec §6.1).
+        /// Plain VAR with one model (docs/model.md §6.1).
         case plain(ModelSource)
-        /// CoDe with a drafter and a refiner (spec §7).
+        /// CoDe with a drafter and a refiner (docs/model.md §7).
         case collaborative(CoDePlan)
     }
 

@@ -106,7 +106,7 @@ struct TorchTensorSpec {
 
 /// Writes torch.save-format ZIP archives: `<prefix>/data.pkl`, `byteorder`, `data/<key>`, `version`,
 /// `.data/serialization_id`; flags 0x0808 with zero local sizes and a trailing data descriptor;
-/// `FB` padding so every payload starts at a multiple of 64; optional ZIP64 records (spec §8.2).
+/// `FB` padding so every payload starts at a multiple of 64; optional ZIP64 records (docs/model.md §8.2).
 struct TorchSaveWriter {
     enum Zip64 { case none, offsets, all }
 

@@ -3,7 +3,7 @@ import Foundation
 import VARKit
 
 /// Writers for test checkpoints: safetensors, pickle streams and torch.save-style ZIP archives,
-/// written in Swift so the checkpoint tests need no Python. Shapes and bytes follow spec §8.
+/// written in Swift so the checkpoint tests need no Python. Shapes and bytes follow docs/model.md §8.
 enum CheckpointWriters {
     /// A fresh path under the system temp directory (files are small; the OS cleans /tmp).
     static func temporaryPath(_ stem: String, _ ext: String) -> String {
@@ -45,7 +45,7 @@ enum TestEncode {
     static func i64(_ xs: [Int64]) -> [UInt8] { xs.flatMap { v -> [UInt8] in var b: [UInt8] = []; b.le64(UInt64(bitPattern: v)); return b } }
 }
 
-/// Writes `.safetensors` files (spec §8.6): header JSON padded with spaces to 8-byte alignment.
+/// Writes `.safetensors` files (docs/model.md §8.6): header JSON padded with spaces to 8-byte alignment.
 struct SafetensorsWriter {
     struct Item { var name: String; var dtype: String; var shape: [Int]; var bytes: [UInt8] }
     var items: [Item] = []
