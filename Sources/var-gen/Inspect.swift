@@ -71,9 +71,11 @@ struct InspectCommand: Command {
         var s = "\(path): \(ck.format.rawValue), \(entries.count) tensors, \(formatCount(parameters)) parameters\n"
         s += "configuration: \(configText)\n"
         if !summaryOnly {
-            let width = min(60, entries.map { $0.name.count }.max() ?? 0)
-            for e in entries {
-                s += "  " + e.name.padding(toLength: max(width, e.name.count), withPad: " ", startingAt: 0)
+            // Names come from the file: printed escaped (docs/security.md), never raw.
+            let names = entries.map { DisplayText.escaped($0.name) }
+            let width = min(60, names.map(\.count).max() ?? 0)
+            for (e, name) in zip(entries, names) {
+                s += "  " + name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0)
                     + "  " + "\(e.dtype)".padding(toLength: 8, withPad: " ", startingAt: 0) + " \(e.shape)\n"
             }
         }

@@ -30,7 +30,7 @@ struct RuntimeOptions {
         memoryStats = p.flag("memory-stats")
         if let s = p.string("memory-budget") {
             guard let b = ByteSize.parse(s), b > 0 else {
-                throw UsageError.invalid("memory-budget", s, expected: "a size such as 6G, 512M or 1.5GiB")
+                throw UsageError.invalid("memory-budget", s, expected: "a size such as 6G, 512M or 1.5GiB, at most 1 PiB")
             }
             memoryBudget = b
         }

@@ -31,12 +31,15 @@ struct SamplingOptions {
         topP = try p.double("top-p")
         temperature = try p.doubles("temp")
         smooth = p.flag("smooth")
-        if let cfg, cfg < 0 { throw UsageError.invalid("cfg", p.string("cfg")!, expected: "a guidance strength ≥ 0") }
-        if let topP, !(0...1).contains(topP) {
+        // The same ranges as a model JSON's `sampling` object (SamplingLimits, docs/security.md).
+        if let cfg, !SamplingLimits.cfg.contains(cfg) {
+            throw UsageError.invalid("cfg", p.string("cfg")!, expected: "a guidance strength in \(range(SamplingLimits.cfg))")
+        }
+        if let topP, !SamplingLimits.topP.contains(topP) {
             throw UsageError.invalid("top-p", p.string("top-p")!, expected: "a value in [0, 1] (0 = off)")
         }
-        if let t = temperature, t.contains(where: { $0 <= 0 }) {
-            throw UsageError.invalid("temp", p.string("temp")!, expected: "temperatures > 0")
+        if let t = temperature, !t.allSatisfy({ SamplingLimits.temperature.contains($0) }) {
+            throw UsageError.invalid("temp", p.string("temp")!, expected: "temperatures in \(range(SamplingLimits.temperature))")
         }
         if let k = topK, k.contains(where: { $0 < 0 }) {
             throw UsageError.invalid("top-k", p.string("top-k")!, expected: "values in [0, V] (0 = off)")
@@ -70,6 +73,12 @@ struct SamplingOptions {
         base.seed = seed
         return base
     }
+}
+
+/// "[a, b]" with integral bounds printed without a fraction.
+private func range(_ r: ClosedRange<Double>) -> String {
+    func n(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+    return "[\(n(r.lowerBound)), \(n(r.upperBound))]"
 }
 
 /// Compact `key=value` text of the settings, for PNG metadata and logs.

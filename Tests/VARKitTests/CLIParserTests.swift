@@ -40,12 +40,12 @@ struct CLIParserTests {
     /// Every validation failure exits with 2 before any work and names the flag and the accepted range.
     /// (The tiny shipped model: 3 classes, vocabulary 64, 4 scales.)
     @Test(arguments: [
-        (["--cfg", "-1"], "--cfg: got '-1'; expected a guidance strength ≥ 0"),
+        (["--cfg", "-1"], "--cfg: got '-1'; expected a guidance strength in [0, 100]"),
         (["--top-p", "1.5"], "--top-p: got '1.5'; expected a value in [0, 1] (0 = off)"),
         (["--top-k", "65"], "--top-k: got 65; expected a value in [0, 64]"),
         (["--top-k", "-1"], "--top-k: got '-1'; expected values in [0, V] (0 = off)"),
         (["--top-k", "1,2"], "--top-k: got 2 values; expected 1 or one per scale (4)"),
-        (["--temp", "0"], "--temp: got '0'; expected temperatures > 0"),
+        (["--temp", "0"], "--temp: got '0'; expected temperatures in [0.001, 1000]"),
         (["--temp", "1,1"], "--temp: got 2 values; expected 1 or one per scale (4)"),
         (["--draft-steps", "4"], "--draft-steps: got 4; expected 1…3"),
         (["--draft-steps", "0"], "--draft-steps: got 0; expected 1…3"),

@@ -123,7 +123,7 @@ struct CLISampleEditTests {
                 if s == seed {
                     #expect(edited == drawn.enumerated().map { si, t in let n = t.count / 64; return Array(t[(s * n)..<((s + 1) * n)]) },
                             "\(models)")
-                    #expect(try PNG.read(dir + "/e.png").image == PNG.read("\(dir)/m_\(s).png").image)
+                    #expect(try PNG.read(dir + "/e.png").image == PNG.read(dir + "/m_" + String(format: "%02d", s) + ".png").image)
                 }
             }
             let meta = try GenerationRecord.read(png: dir + "/e.png")

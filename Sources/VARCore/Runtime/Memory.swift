@@ -178,16 +178,21 @@ final class MemoryMeter: @unchecked Sendable {
 
 /// Parses and formats byte sizes: "6G", "512M", "1.5GiB", "123456" (binary units: K = 1024).
 public enum ByteSize {
+    /// Largest size accepted (1 PiB); larger values, which could not be converted to an integer, are refused.
+    public static let maxBytes = 1 << 50
+
+    /// The size in bytes, or nil for malformed text, negative values or more than `maxBytes`.
     public static func parse(_ text: String) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces).uppercased()
         let g = Double(1 << 30), m = Double(1 << 20), k = Double(1 << 10)
         let units: [(String, Double)] = [("GIB", g), ("MIB", m), ("KIB", k), ("GB", g), ("MB", m), ("KB", k),
                                          ("G", g), ("M", m), ("K", k), ("B", 1)]
         for (suffix, factor) in units where t.hasSuffix(suffix) {
-            guard let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v >= 0, v.isFinite else { return nil }
+            guard let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v >= 0, v.isFinite,
+                  v * factor <= Double(maxBytes) else { return nil }
             return Int(v * factor)
         }
-        guard let v = Int(t), v >= 0 else { return nil }
+        guard let v = Int(t), v >= 0, v <= maxBytes else { return nil }
         return v
     }
 
