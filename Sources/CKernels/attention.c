@@ -1,4 +1,4 @@
-/* Fused cosine attention of one (row, head) for a block of queries (Tensor+Attention.swift):
+/* Fused cosine attention of one (row, head) for a block of queries (Transformer/CachedAttention.swift):
  * S = Q·Kᵀ, softmax, O = S·V without BLAS calls (which pack K and V again for every block of queries).
  * Keys are cached transposed — kt[d·ldk + j] — so a 6-query by 16-key tile of S reads two key vectors and
  * six broadcast query elements per step of d; O is built in 6 x 16 tiles the same way from S and V. */

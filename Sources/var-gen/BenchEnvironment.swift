@@ -17,10 +17,10 @@ struct BenchEnvironment {
     /// Bytes of float32 matrices used in place from the checkpoints' memory maps.
     var mappedBytes = 0
 
-    static func current(_ context: CLIContext, loadSeconds: Double, random: Bool,
+    static func current(_ context: CLIContext, loadSeconds: Double, random: Bool, parallelism: Parallelism,
                         weights: WeightPrecision? = nil, refinerWeights: WeightPrecision? = nil) -> BenchEnvironment {
         BenchEnvironment(commit: gitCommit(near: context.executablePath), cpu: cpuModel(), blasCore: BLAS.coreName,
-                         blasThreads: BLAS.threadCount, workers: BLAS.threadCount, loadSeconds: loadSeconds,
+                         blasThreads: parallelism.workers, workers: parallelism.workers, loadSeconds: loadSeconds,
                          random: random, weights: weights, refinerWeights: refinerWeights)
     }
 

@@ -62,6 +62,7 @@ extension BenchCommand {
             }
         }
         var env = BenchEnvironment.current(context, loadSeconds: loadSeconds, random: random != nil,
+                                           parallelism: runtime.parallelism,
                                            weights: loaded.models.drafter.weightPrecision,
                                            refinerWeights: loaded.models.refiner?.weightPrecision)
         env.mappedBytes = loaded.models.drafter.mappedWeightBytes

@@ -12,11 +12,11 @@ extension BenchCommand {
         var rates: [Double] = []
         for r in 0..<(warmup + repeats) {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
+            BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, parallelism: runtime.parallelism)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
             if r >= warmup { rates.append(2 * Double(m * n * k) / dt / 1e9) }
         }
-        let env = BenchEnvironment.current(context, loadSeconds: 0, random: false)
+        let env = BenchEnvironment.current(context, loadSeconds: 0, random: false, parallelism: runtime.parallelism)
         switch format {
         case .json, .jsonl:
             let record: [String: Any] = ["environment": env.json, "sgemm_shape": [m, k, n],

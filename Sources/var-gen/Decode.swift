@@ -67,7 +67,7 @@ struct DecodeCommand: Command {
                 return Array(t[(i * n)..<((i + 1) * n)])
             }
         }
-        let images = try vq.decode(tokens: tokens)
+        let images = try vq.decode(tokens: tokens, parallelism: runtime.parallelism)
         let base = GenerationRecord(command: .decode, version: CLI.version, vqvae: try Records.identity(vaePath))
         let file = try Records.identity(tokensPath)
         let paths = try writeImages(images, output: output, grid: grid) { i in

@@ -139,7 +139,8 @@ struct GenerateCommand: Command {
                 var batchStrips: [RGBImage] = []
                 if scales {
                     let start = Date()
-                    batchStrips = try ScaleStrip.strips(tokens: out.tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps)
+                    batchStrips = try ScaleStrip.strips(tokens: out.tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps,
+                                                               parallelism: engine.parallelism)
                     if runtime.verbose {
                         let t = Date().timeIntervalSince(start)
                         progress.message(String(format: "timing: scale strips of %d: %.3fs (%.3fs/image, %d decodes each)",

@@ -47,7 +47,7 @@ struct ReconstructCommand: Command {
         let image = try PNG.read(input).image
         let vq = try ImageTokenizer(path: vaePath)
         try requireModelSize(image, vq.config, label: inputLabel)
-        let (out, tokens) = try vq.reconstruct(image)
+        let (out, tokens) = try vq.reconstruct(image, parallelism: runtime.parallelism)
         var record = GenerationRecord(command: .reconstruct, version: CLI.version, vqvae: try Records.identity(vaePath))
         record.input = try Records.identity(input)
         try Records.write(out, record: record, classNames: [], steps: nil, to: output)

@@ -36,16 +36,19 @@ struct RuntimeOptions {
         }
     }
 
-    /// Applies `--threads` and, with `--verbose`, reports the BLAS configuration and, for commands that load
-    /// transformers, how their weights are held (`--weights`).
+    /// `--threads` as the value the library's calls are given (all cores when not given).
+    var parallelism: Parallelism { Parallelism(threads: threads) }
+
+    /// Notes a `--threads` above the core count and, with `--verbose`, reports the BLAS configuration and, for
+    /// commands that load transformers, how their weights are held (`--weights`).
     func apply(_ console: Console, weightsOf models: ModelOptions? = nil) {
-        GenerationPipeline.applyThreads(threads)
         if let requestedThreads, let threads {
             console.err("var-gen: note: --threads \(requestedThreads) is more than the \(threads) cores of this machine; using \(threads)\n")
         }
         if verbose {
             // Large BLAS products use the engine's thread count, so one figure serves both.
-            console.err("OpenBLAS core \(BLAS.coreName), \(BLAS.threadCount) BLAS threads, \(BLAS.threadCount) workers\n")
+            let n = parallelism.workers
+            console.err("OpenBLAS core \(BLAS.coreName), \(n) BLAS threads, \(n) workers\n")
             if let m = models, m.refinerPrecision != m.precision {
                 console.err("drafter: " + describeWeights(m.precision) + "\nrefiner: " + describeWeights(m.refinerPrecision) + "\n")
             } else if let m = models {

@@ -15,7 +15,7 @@ import VARKit
         let rnd = VARModel(config: c, randomSeed: 1)
         let tok = NearestTokenizer(config: c)
         let gen = try VARGenerator(model: rnd, tokenizer: tok)
-        print("load \(Date().timeIntervalSince(t0)) s, BLAS \(BLAS.coreName) threads \(BLAS.threadCount)")
+        print("load \(Date().timeIntervalSince(t0)) s, BLAS \(BLAS.coreName) workers \(Parallelism.allCores.workers)")
         for _ in 0..<2 {
             t0 = Date()
             var last = t0
@@ -36,11 +36,11 @@ import VARKit
                           (50, 29, 200), (72, 48, 1024), (96, 7, 13)] {
             let x = randomFloats(m * k, seed: UInt64(m)), w = randomFloats(n * k, seed: UInt64(n)), b = randomFloats(n, seed: 5)
             var fast = [Float](repeating: 0, count: m * n)
-            let ref = Tensor(shape: [m, k], data: x).linear(Tensor(shape: [n, k], data: w), bias: Tensor(shape: [n], data: b))
+            let ref = Tensor(shape: [m, k], data: x).linear(Tensor(shape: [n, k], data: w), bias: Tensor(shape: [n], data: b), parallelism: .allCores)
             x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
                 fast.withUnsafeMutableBufferPointer { op in
                     SmallGEMM.linear(xp.baseAddress!, rows: m, weight: wp.baseAddress!, outFeatures: n, inFeatures: k,
-                                     bias: bp.baseAddress!, into: op.baseAddress!)
+                                     bias: bp.baseAddress!, into: op.baseAddress!, parallelism: .allCores)
                 }
             } } }
             let err = zip(fast, ref.data).map { abs($0 - $1) }.max() ?? 0
@@ -69,10 +69,10 @@ import VARKit
                             out.withUnsafeMutableBufferPointer { op in
                                 if path == 0 {
                                     BLAS.gemm(transB: true, m: m, n: n, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!,
-                                              ldb: k, c: op.baseAddress!, ldc: n)
+                                              ldb: k, c: op.baseAddress!, ldc: n, parallelism: .allCores)
                                 } else {
                                     SmallGEMM.linear(xp.baseAddress!, rows: m, weight: wp.baseAddress!, outFeatures: n,
-                                                     inFeatures: k, bias: nil, into: op.baseAddress!)
+                                                     inFeatures: k, bias: nil, into: op.baseAddress!, parallelism: .allCores)
                                 }
                             }
                         } }
@@ -111,19 +111,19 @@ import VARKit
                             switch pi {
                             case 0:
                                 if m <= SmallGEMM.maxRows {
-                                    SmallGEMM.linear(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: nil, into: oa)
+                                    SmallGEMM.linear(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: nil, into: oa, parallelism: .allCores)
                                 } else {
-                                    BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: wa, ldb: k, c: oa, ldc: n)
+                                    BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: wa, ldb: k, c: oa, ldc: n, parallelism: .allCores)
                                 }
-                            case 1: HalfGEMM.fused(xa, rows: m, weight: ha, outFeatures: n, inFeatures: k, bias: nil, into: oa)
+                            case 1: HalfGEMM.fused(xa, rows: m, weight: ha, outFeatures: n, inFeatures: k, bias: nil, into: oa, parallelism: .allCores)
                             case 2, 3, 4:
                                 HalfGEMM.panels(xa, rows: m, weight: ha, outFeatures: n, inFeatures: k, bias: nil, into: oa,
-                                                panelFloats: [1 << 16, 1 << 18, 1 << 20][pi - 2])
+                                                panelFloats: [1 << 16, 1 << 18, 1 << 20][pi - 2], parallelism: .allCores)
                             default:
                                 whole.withUnsafeMutableBufferPointer { wb in
                                     let dst = wb.baseAddress!
-                                    Parallel.forEach(n * k, grain: 1 << 18) { r in vg_f16_to_f32(ha + r.lowerBound, dst + r.lowerBound, r.count) }
-                                    BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: dst, ldb: k, c: oa, ldc: n)
+                                    Parallelism.allCores.forEach(n * k, grain: 1 << 18) { r in vg_f16_to_f32(ha + r.lowerBound, dst + r.lowerBound, r.count) }
+                                    BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: dst, ldb: k, c: oa, ldc: n, parallelism: .allCores)
                                 }
                             }
                         } }

@@ -58,14 +58,13 @@ import VARKit
     func pngBytesIndependentOfThreads() throws {
         let drafter = try VARModel.load(path: Self.weight("drafter.pth"))
         let vae = try VQVAE.load(path: Self.weight("vqvae.pth"))
-        let generator = try VARGenerator(model: drafter, tokenizer: vae.quantizer)
         let sampling = SamplingConfig(cfg: 1.5, topK: .uniform(0), topP: 0)
         func png(threads: Int) throws -> [[UInt8]] {
-            let workers = Parallel.workerCount
-            Parallel.setThreadCount(threads)
-            defer { Parallel.setThreadCount(workers) }
+            let parallelism = Parallelism(workers: threads)
+            let generator = try VARGenerator(model: drafter, tokenizer: vae.quantizer,
+                                             workspace: VARWorkspace(parallelism: parallelism))
             let r = try generator.generate(labels: [0, 3, 7, 9], seeds: [11, 12, 13, 14], sampling: sampling)
-            return try RGBImage.images(from: vae.decode(r.fHat)).map { try PNG.encode($0) }
+            return try RGBImage.images(from: vae.decode(r.fHat, parallelism: parallelism)).map { try PNG.encode($0) }
         }
         let two = try png(threads: 2)
         #expect(try png(threads: 1) == two)

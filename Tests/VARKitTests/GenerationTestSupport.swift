@@ -26,7 +26,7 @@ struct NearestTokenizer: ScaleTokenizer {
 
     init(config c: VARConfig) { self.init(patchSizes: c.patchSizes, vocabSize: c.vocabSize, latentChannels: c.zChannels) }
 
-    func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor) {
+    func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor, parallelism: Parallelism) {
         let pn = patchSizes[si], last = patchSizes.last ?? 1, B = h.shape[0], Cv = latentChannels
         for b in 0..<B { for ch in 0..<Cv { for y in 0..<last { for x in 0..<last {
             fHat.data[((b * Cv + ch) * last + y) * last + x] += h.data[((b * Cv + ch) * pn + y * pn / last) * pn + x * pn / last]

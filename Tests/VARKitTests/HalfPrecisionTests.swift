@@ -64,13 +64,13 @@ import VARKit
     @Test func halfLinearMatchesFloat32OnRoundedWeights() throws {
         try #require(WeightPrecision.float16Supported, "needs F16C")
         for (n, k) in [(37, 19), (8, 1024), (33, 100), (64, 65), (130, 24), (5, 8), (301, 257), (12, HalfGEMM.longK + 3)] {
-            let w = LinearWeight(Tensor(shape: [n, k], data: randomFloats(n * k, seed: UInt64(n * k))), precision: .float16)
+            let w = LinearWeight(Tensor(shape: [n, k], data: randomFloats(n * k, seed: UInt64(n * k))), precision: .float16, parallelism: .allCores)
             let rounded = w.tensor
             guard case let .float16(bits) = w.storage else { Issue.record("not float16"); return }
             let bias = randomFloats(n, seed: 9)
             for m in [1, 2, 3, 4, 5, 7, 9, 16, 17, 33, HalfGEMM.longRows - 1, HalfGEMM.wholeRows + 1] {
                 let x = randomFloats(m * k, seed: UInt64(m + 100))
-                let want = Tensor(shape: [m, k], data: x).linear(rounded, bias: Tensor(shape: [n], data: bias)).data
+                let want = Tensor(shape: [m, k], data: x).linear(rounded, bias: Tensor(shape: [n], data: bias), parallelism: .allCores).data
                 var scale = [Float](repeating: 0, count: m * n)
                 for r in 0..<m { for o in 0..<n {
                     var s = abs(bias[o])
@@ -83,16 +83,16 @@ import VARKit
                         got.withUnsafeMutableBufferPointer { op in
                             let (xa, wa, ba, oa) = (xp.baseAddress!, wp.baseAddress!, bp.baseAddress!, op.baseAddress!)
                             switch path {
-                            case "fused": HalfGEMM.fused(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa)
-                            case "panels": HalfGEMM.panels(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa)
+                            case "fused": HalfGEMM.fused(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa, parallelism: .allCores)
+                            case "panels": HalfGEMM.panels(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa, parallelism: .allCores)
                             case "small panels":    // many panels with a ragged last one
                                 HalfGEMM.panels(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa,
-                                                panelFloats: 8 * k + 1)
+                                                panelFloats: 8 * k + 1, parallelism: .allCores)
                             case "whole":
                                 HalfGEMM.whole(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: ba, into: oa,
-                                               scratch: ScratchBuffer())
+                                               scratch: ScratchBuffer(), parallelism: .allCores)
                             default: VARSession.linear(xa, rows: m, w, Tensor(shape: [n], data: bias), into: oa,
-                                                       scratch: ScratchBuffer())
+                                                       scratch: ScratchBuffer(), parallelism: .allCores)
                             }
                         }
                     } } }

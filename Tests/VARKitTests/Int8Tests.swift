@@ -131,7 +131,7 @@ import VARKit
             let w = randomFloats(n * k, seed: UInt64(n + k), amp: 0.5)
             let bias = randomFloats(n, seed: 5)
             for group in [32, 0] {
-                let qm = QuantizedMatrix(w, outFeatures: n, inFeatures: k, group: group)
+                let qm = QuantizedMatrix(w, outFeatures: n, inFeatures: k, group: group, parallelism: .allCores)
                 let kp = qm.paddedIn, g = qm.group, groups = kp / g
                 for m in [1, 2, 5, 9, 80, 131] {
                     let x = randomFloats(m * k, seed: UInt64(m * 3 + k), amp: 2)
@@ -162,7 +162,7 @@ import VARKit
                         var got = [Float](repeating: .nan, count: m * n)
                         x.withUnsafeBufferPointer { xb in bias.withUnsafeBufferPointer { bb in got.withUnsafeMutableBufferPointer { ob in
                             Int8GEMM.linear(xb.baseAddress!, rows: m, weight: qm, bias: bb.baseAddress!, into: ob.baseAddress!,
-                                            scratch: m > 50 ? ScratchBuffer() : nil, path: path)
+                                            scratch: m > 50 ? ScratchBuffer() : nil, path: path, parallelism: .allCores)
                         } } }
                         let label = "\(Int8GEMM.pathName(path)) m \(m) n \(n) k \(k) g \(g)"
                         let worst = got.indices.map { abs(Double(got[$0]) - want[$0]) / max(mag[$0], 1e-30) }.max() ?? 0
@@ -224,11 +224,11 @@ import VARKit
         let copies = 4
         let env = ProcessInfo.processInfo.environment
         let rowsList = (env["VARGEN_Q8_ROWS"] ?? "2,8,18,50,72,128,200,512,2048").split(separator: ",").compactMap { Int($0) }
-        print("int8 path: \(Int8GEMM.pathName(vg_q8_best_path())), \(Parallel.workerCount) workers, OpenBLAS \(BLAS.coreName)")
+        print("int8 path: \(Int8GEMM.pathName(vg_q8_best_path())), \(Parallelism.allCores.workers) workers, OpenBLAS \(BLAS.coreName)")
         for (name, n, k) in [("d16 fc1", 4096, 1024), ("d16 fc2", 1024, 4096), ("d30 fc1", 7680, 1920)] {
             let ws = (0..<copies).map { randomFloats(n * k, seed: UInt64($0)) }
-            let q32 = ws.map { QuantizedMatrix($0, outFeatures: n, inFeatures: k, group: 32) }
-            let qrow = ws.map { QuantizedMatrix($0, outFeatures: n, inFeatures: k, group: 0) }
+            let q32 = ws.map { QuantizedMatrix($0, outFeatures: n, inFeatures: k, group: 32, parallelism: .allCores) }
+            let qrow = ws.map { QuantizedMatrix($0, outFeatures: n, inFeatures: k, group: 0, parallelism: .allCores) }
             let maxM = rowsList.max() ?? 1
             let x = randomFloats(maxM * k, seed: 1)
             var out = [Float](repeating: 0, count: maxM * n)
@@ -246,17 +246,17 @@ import VARKit
                                 switch path {
                                 case "f32":
                                     if m <= SmallGEMM.maxRows {
-                                        SmallGEMM.linear(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: nil, into: oa)
+                                        SmallGEMM.linear(xa, rows: m, weight: wa, outFeatures: n, inFeatures: k, bias: nil, into: oa, parallelism: .allCores)
                                     } else {
-                                        BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: wa, ldb: k, c: oa, ldc: n)
+                                        BLAS.gemm(transB: true, m: m, n: n, k: k, a: xa, lda: k, b: wa, ldb: k, c: oa, ldc: n, parallelism: .allCores)
                                     }
                                 case "q8 g32":
-                                    Int8GEMM.linear(xa, rows: m, weight: q32[r % copies], bias: nil, into: oa, scratch: scratch)
+                                    Int8GEMM.linear(xa, rows: m, weight: q32[r % copies], bias: nil, into: oa, scratch: scratch, parallelism: .allCores)
                                 case "q8 row":
-                                    Int8GEMM.linear(xa, rows: m, weight: qrow[r % copies], bias: nil, into: oa, scratch: scratch)
+                                    Int8GEMM.linear(xa, rows: m, weight: qrow[r % copies], bias: nil, into: oa, scratch: scratch, parallelism: .allCores)
                                 default:
                                     Int8GEMM.dequantizedLinear(xa, rows: m, weight: q32[r % copies], bias: nil, into: oa,
-                                                               scratch: wide)
+                                                               scratch: wide, parallelism: .allCores)
                                 }
                             }
                         } }
@@ -277,7 +277,7 @@ import VARKit
 /// per-row int8 against float32: token agreement per scale and PSNR of the decoded images (random VQVAE).
 @Suite struct Int8AccuracyReport {
     static func randomModel(_ c: VARConfig, precision: WeightPrecision, group: Int) -> VARModel {
-        VARModel(config: c, precision: precision, int8Group: group, inPlace: false,
+        VARModel(config: c, precision: precision, int8Group: group, inPlace: false, parallelism: .allCores,
                  weights: RandomWeights(seed: 1, profile: .transformer))
     }
 

@@ -10,25 +10,27 @@ import VARKit
 
     @Test func accountantArithmetic() {
         let m = MemoryAccountant()
-        m.charge(1000, to: .weights("drafter"))
-        m.charge(300, to: .weights("refiner"))
+        m.charge(1000, to: .weights(.drafter))
+        m.charge(300, to: .weights(.refiner))
         m.charge(500, to: .checkpointPages)
         m.release(500, from: .checkpointPages)
         m.resize(from: 0, to: 200, in: .kvCache)
         m.resize(from: 200, to: 150, in: .kvCache)        // shrink: old storage freed first
         m.resize(from: 150, to: 400, in: .kvCache)
         let r = m.report
-        #expect(r[.weights("drafter")] == .init(current: 1000, peak: 1000))
-        #expect(r[.weights("refiner")] == .init(current: 300, peak: 300))
+        #expect(r[.weights(.drafter)] == .init(current: 1000, peak: 1000))
+        #expect(r[.weights(.refiner)] == .init(current: 300, peak: 300))
         #expect(r[.checkpointPages] == .init(current: 0, peak: 500))
         #expect(r[.kvCache] == .init(current: 400, peak: 400))
         #expect(r[.vqvaeDecode] == .init())
         // Peak of the sum: 1300 + 500 pages, then 1300 + 400 cache.
         #expect(r.total == .init(current: 1700, peak: 1800))
         #expect(m.currentWeights == 1300)
-        #expect(r.orderedCategories == [.weights("drafter"), .weights("refiner"), .checkpointPages, .kvCache,
+        #expect(r.orderedCategories == [.weights(.drafter), .weights(.refiner), .checkpointPages, .kvCache,
                                         .activations, .workspace, .vqvaeDecode])
-        #expect(Cat.weights("a") < Cat.checkpointPages && Cat.kvCache < Cat.vqvaeDecode)
+        #expect(Cat.weights(.model) < Cat.checkpointPages && Cat.vqvaeWeights < Cat.checkpointPages)
+        #expect(Cat.kvCache < Cat.vqvaeDecode && Cat.vqvaeWeights.description == "weights vqvae")
+        #expect(Cat.weights(.drafterAndRefiner).description == "weights drafter+refiner")
     }
 
     /// A growing buffer's meter keeps the accountant equal to what the buffer holds.
@@ -98,25 +100,25 @@ import VARKit
             gen.account(to: m)
             _ = try gen.generate(labels: labels, seeds: seeds, sampling: sampling)
         }
-        check(plain, prediction([.init(role: "model", config: big, fileBytes: 0)], draftSteps: nil, moreSmooth: moreSmooth))
+        check(plain, prediction([.init(role: .model, config: big, fileBytes: 0)], draftSteps: nil, moreSmooth: moreSmooth))
         for n in 1..<big.scaleCount {
             let pair = try measured { m in
                 let gen = try CoDeGenerator(drafter: drafter, refiner: refiner, tokenizer: tok, draftSteps: n)
                 gen.account(to: m)
                 _ = try gen.generate(labels: labels, seeds: seeds, sampling: sampling)
             }
-            check(pair, prediction([.init(role: "drafter", config: big, fileBytes: 0),
-                                    .init(role: "refiner", config: small, fileBytes: 0)], draftSteps: n, moreSmooth: moreSmooth))
+            check(pair, prediction([.init(role: .drafter, config: big, fileBytes: 0),
+                                    .init(role: .refiner, config: small, fileBytes: 0)], draftSteps: n, moreSmooth: moreSmooth))
             let same = try measured { m in
                 let gen = try CoDeGenerator(drafter: drafter, refiner: drafter, tokenizer: tok, draftSteps: n)
                 gen.account(to: m)
                 _ = try gen.generate(labels: labels, seeds: seeds, sampling: sampling)
             }
-            check(same, prediction([.init(role: "drafter+refiner", config: big, fileBytes: 0)], draftSteps: n,
+            check(same, prediction([.init(role: .drafterAndRefiner, config: big, fileBytes: 0)], draftSteps: n,
                                    moreSmooth: moreSmooth))
         }
         // CoDe with a smaller refiner needs less KV cache than the drafter alone.
-        let code = prediction([.init(role: "drafter", config: big, fileBytes: 0), .init(role: "refiner", config: small, fileBytes: 0)],
+        let code = prediction([.init(role: .drafter, config: big, fileBytes: 0), .init(role: .refiner, config: small, fileBytes: 0)],
                               draftSteps: 2)
         #expect(code.generation(batch: batch).kvCache < plain[.kvCache].peak)
     }
@@ -142,9 +144,9 @@ import VARKit
                 gen.account(to: m)
                 _ = try gen.generate(labels: labels, seeds: seeds, sampling: SamplingConfig(cfg: 2))
             }
-            let models: [MemoryPrediction.Model] = n == nil ? [.init(role: "model", config: c, fileBytes: 0, precision: .float16)]
-                : [.init(role: "drafter", config: c, fileBytes: 0, precision: .float16),
-                   .init(role: "refiner", config: small, fileBytes: 0, precision: .float16)]
+            let models: [MemoryPrediction.Model] = n == nil ? [.init(role: .model, config: c, fileBytes: 0, precision: .float16)]
+                : [.init(role: .drafter, config: c, fileBytes: 0, precision: .float16),
+                   .init(role: .refiner, config: small, fileBytes: 0, precision: .float16)]
             let g = prediction(models, draftSteps: n).generation(batch: batch)
             #expect(m.report[.workspace].peak == g.workspace + g.sampling, "batch \(batch) draft \(String(describing: n))")
             #expect(m.report[.activations].peak == g.activations && m.report[.kvCache].peak == g.kvCache)
@@ -171,8 +173,8 @@ import VARKit
             let p = engine.predictMemory(batch: 3)
             _ = try engine.generateBatch(labels: [0, 1, 2], seeds: [1, 2, 3], sampling: SamplingConfig(cfg: 1.5))
             let r = engine.accountant.report
-            #expect(r[.weights("vqvae")].current == p.categories[.weights("vqvae")])
-            for role in ["model", "drafter", "refiner"] where p.categories[.weights(role)] != nil {
+            #expect(r[.vqvaeWeights].current == p.categories[.vqvaeWeights])
+            for role in ModelRole.allCases where p.categories[.weights(role)] != nil {
                 #expect(r[.weights(role)].current == p.categories[.weights(role)], "\(role) \(precision)")
             }
             #expect(r[.checkpointPages].current == 0 && r[.checkpointPages].peak == p.categories[.checkpointPages])
@@ -184,7 +186,7 @@ import VARKit
 
     @Test func budgetPicksTheLargestBatchThatFitsOrRefuses() {
         let c = tinyVARConfig()
-        let p = prediction([.init(role: "model", config: c, fileBytes: 100)], draftSteps: nil)
+        let p = prediction([.init(role: .model, config: c, fileBytes: 100)], draftSteps: nil)
         let peaks = (1...8).map { p.peak(batch: $0).total }
         #expect(peaks == peaks.sorted() && peaks[0] < peaks[7])
         #expect(p.largestBatch(upTo: 8, budget: peaks[7]) == 8)

@@ -32,7 +32,7 @@ import VARKit
         for (winograd, tile) in [(true, 2), (true, 4), (false, 2)] {
             // A tiny block budget forces several bands (im2col rows / Winograd tile rows) per image.
             let ws = ConvWorkspace(maxBlockFloats: max(ci, co) * k * k * 4 * w, allowWinograd: winograd,
-                                   winogradTile: tile)
+                                   winogradTile: tile, parallelism: .allCores)
             let got = x.conv2d(weight: wt, bias: b, stride: s, padding: p, upsample2x: up, workspace: ws)
             #expect(got.shape == expected.shape)
             #expect(OpsReference.relativeError(got, expected) < 1e-5, "winograd \(winograd) tile \(tile)")
@@ -50,12 +50,12 @@ import VARKit
         // A 1×1 "kernel at the top-left tap" picks in[2r, 2c]: no shift, as with right/bottom padding.
         let x = Tensor(shape: [1, 1, 4, 4], data: (0..<16).map(Float.init))
         var w = Tensor(zeros: [1, 1, 3, 3]); w.data[0] = 1
-        let y = x.conv2d(weight: w, stride: 2, padding: .bottomRight)
+        let y = x.conv2d(weight: w, stride: 2, padding: .bottomRight, workspace: ConvWorkspace(parallelism: .allCores))
         #expect(y.shape == [1, 1, 2, 2])
         #expect(y.data == [0, 2, 8, 10])
         // The bottom-right tap of the last output reads the zero padding.
         var w2 = Tensor(zeros: [1, 1, 3, 3]); w2.data[8] = 1
-        #expect(x.conv2d(weight: w2, stride: 2, padding: .bottomRight).data == [10, 0, 0, 0])
+        #expect(x.conv2d(weight: w2, stride: 2, padding: .bottomRight, workspace: ConvWorkspace(parallelism: .allCores)).data == [10, 0, 0, 0])
     }
 
     @Test(arguments: [(false, 2, 64, 5, 7), (true, 1, 96, 4, 4), (true, 2, 32, 16, 16)])
@@ -65,7 +65,7 @@ import VARKit
         for i in 0..<x.count { x.data[i] += 1.5 }   // a non-zero mean
         let g = OpsReference.random([ch], seed: 6)
         let bias = OpsReference.random([ch], seed: 7)
-        let got = x.groupNorm(weight: g, bias: bias, silu: silu)
+        let got = x.groupNorm(weight: g, bias: bias, silu: silu, workspace: ConvWorkspace(parallelism: .allCores))
         let expected = OpsReference.groupNorm(x, groups: 32, weight: g, bias: bias, eps: 1e-6, silu: silu)
         #expect(OpsReference.relativeError(got, expected) < 1e-5)
         #expect(OpsReference.maxAbsDiff(got, expected) < 1e-5)
@@ -90,7 +90,7 @@ import VARKit
     @Test func geluMatchesFormula() {
         let xs = (0..<2003).map { Float($0) * 0.012 - 12 }
         var got = xs
-        got.withUnsafeMutableBufferPointer { Elementwise.geluTanh($0.baseAddress!, count: $0.count) }
+        got.withUnsafeMutableBufferPointer { Elementwise.geluTanh($0.baseAddress!, count: $0.count, parallelism: .allCores) }
         var worst = 0.0
         for (x, g) in zip(xs, got) {
             let d = Double(x), want = 0.5 * d * (1 + Foundation.tanh(0.7978845608028654 * (d + 0.044715 * d * d * d)))
@@ -101,7 +101,7 @@ import VARKit
 
     @Test func attentionMatchesNaive() {
         let qkv = OpsReference.random([2, 3 * 8, 3, 5], seed: 8, scale: 2)
-        let got = qkv.spatialAttention()
+        let got = qkv.spatialAttention(parallelism: .allCores)
         let expected = OpsReference.spatialAttention(qkv)
         #expect(got.shape == [2, 8, 3, 5])
         #expect(OpsReference.relativeError(got, expected) < 1e-5)

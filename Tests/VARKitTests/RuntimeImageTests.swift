@@ -123,12 +123,12 @@ struct RuntimeImageTests {
 
     @Test func memoryAccountantPeaks() async {
         let m = MemoryAccountant()
-        m.charge(100, to: .weights("model"))
+        m.charge(100, to: .weights(.model))
         m.charge(50, to: .kvCache)
         m.release(50, from: .kvCache)
         m.charge(30, to: .activations)
         var r = m.report
-        #expect(r.categories[.weights("model")] == .init(current: 100, peak: 100))
+        #expect(r.categories[.weights(.model)] == .init(current: 100, peak: 100))
         #expect(r.categories[.kvCache] == .init(current: 0, peak: 50))
         #expect(r.total == .init(current: 130, peak: 150))   // peak of the sum, not the sum of peaks (180)
         m.release(1000, from: .activations)                  // over-release clamps

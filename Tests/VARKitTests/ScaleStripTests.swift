@@ -15,7 +15,7 @@ struct ScaleStripTests {
         let vq = try VQVAE.load(path: TinyWeights.directory + "/vqvae.pth")
         let sizes = vq.config.patchSizes
         let tokens = Self.pyramid(batch: 2, vocab: vq.config.vocabSize, patchSizes: sizes, seed: 3)
-        let stages = try ScaleStrip.stages(tokens: tokens, vqvae: vq)
+        let stages = try ScaleStrip.stages(tokens: tokens, vqvae: vq, parallelism: .allCores)
         let finals = try RGBImage.images(from: vq.decode(tokens: tokens))
         #expect(stages.count == 2)
         for b in 0..<2 {
@@ -28,7 +28,7 @@ struct ScaleStripTests {
         }
         // Image 1's stages do not depend on image 0 (per-image f̂).
         let single = try ScaleStrip.stages(tokens: tokens.enumerated().map { si, t in
-            Array(t[(sizes[si] * sizes[si])...]) }, vqvae: vq)
+            Array(t[(sizes[si] * sizes[si])...]) }, vqvae: vq, parallelism: .allCores)
         #expect(single[0] == stages[1])
     }
 

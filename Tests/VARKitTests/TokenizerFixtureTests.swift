@@ -26,22 +26,22 @@ func fixtureWeights(_ c: Checkpoint, _ prefix: String) -> WeightScope {
 
     /// conv: `torch.nn.Conv2d(ci, co, k, padding=p)(x)` (the encoder downsample with `F.pad(x, (0,1,0,1))`).
     @Test func convolutions() throws {
-        let c3 = try t("conv3x3.x").conv2d(weight: t("conv3x3.weight"), bias: t("conv3x3.bias"), padding: .symmetric(1))
+        let c3 = try t("conv3x3.x").conv2d(weight: t("conv3x3.weight"), bias: t("conv3x3.bias"), padding: .symmetric(1), workspace: ConvWorkspace(parallelism: .allCores))
         #expect(OpsReference.relativeError(c3, try t("conv3x3.y")) < 1e-5)
         for name in ["conv_down", "conv_down_odd"] {
             let y = try t("\(name).x").conv2d(weight: t("conv_down.weight"), bias: t("conv_down.bias"), stride: 2,
-                                              padding: .bottomRight)
+                                              padding: .bottomRight, workspace: ConvWorkspace(parallelism: .allCores))
             #expect(OpsReference.relativeError(y, try t("\(name).y")) < 1e-5, "\(name)")
         }
-        let c1 = try t("conv1x1.x").conv2d(weight: t("conv1x1.weight"), bias: t("conv1x1.bias"))
+        let c1 = try t("conv1x1.x").conv2d(weight: t("conv1x1.weight"), bias: t("conv1x1.bias"), workspace: ConvWorkspace(parallelism: .allCores))
         #expect(OpsReference.relativeError(c1, try t("conv1x1.y")) < 1e-5)
     }
 
     /// `F.group_norm(x, 32, w, b, eps=1e-6)`, `F.silu`, `F.interpolate(x, scale_factor=2, mode="nearest")`.
     @Test func normSiluUpsample() throws {
-        let gn = try t("groupnorm.x").groupNorm(weight: t("groupnorm.weight"), bias: t("groupnorm.bias"))
+        let gn = try t("groupnorm.x").groupNorm(weight: t("groupnorm.weight"), bias: t("groupnorm.bias"), workspace: ConvWorkspace(parallelism: .allCores))
         #expect(OpsReference.maxAbsDiff(gn, try t("groupnorm.y")) < 1e-5)
-        let s = try t("silu.x").silu(), sy = try t("silu.y")
+        let s = try t("silu.x").silu(parallelism: .allCores), sy = try t("silu.y")
         for i in 0..<s.count { #expect(abs(s.data[i] - sy.data[i]) <= 1e-6 * max(1, abs(sy.data[i]))) }
         #expect(try t("nearest2x.x").upsampledNearest2x() == t("nearest2x.y"))
     }
@@ -60,7 +60,7 @@ func fixtureWeights(_ c: Checkpoint, _ prefix: String) -> WeightScope {
 
     /// The VQVAE AttnBlock and ResnetBlocks with official key names.
     @Test func blocks() throws {
-        let ws = ConvWorkspace()
+        let ws = ConvWorkspace(parallelism: .allCores)
         let attn = AttnBlock(fixtureWeights(ops, "attn"), channels: 64)
         #expect(OpsReference.relativeError(attn(try t("attn.x"), workspace: ws), try t("attn.y")) < 1e-5)
         let same = ResnetBlock(fixtureWeights(ops, "res_same"), in: 32, out: 32)
@@ -126,7 +126,7 @@ func fixtureWeights(_ c: Checkpoint, _ prefix: String) -> WeightScope {
 
     /// image → f: `quant_conv(encoder(image))`, max abs error ≤ 1e-5 (values O(1)).
     @Test func encoder() throws {
-        let ws = ConvWorkspace()
+        let ws = ConvWorkspace(parallelism: .allCores)
         let f = vae.quantConv(vae.encoder(try tiny.tensor("vq.image"), workspace: ws), workspace: ws)
         let expected = try tiny.tensor("vq.f")
         #expect(OpsReference.maxAbsDiff(f, expected) < 1e-5)   // measured 6.7e-7
@@ -142,10 +142,10 @@ func fixtureWeights(_ c: Checkpoint, _ prefix: String) -> WeightScope {
     /// f → tokens (exact), tokens → f̂ (≤ 1e-5), teacher-forcing inputs (≤ 1e-5).
     @Test func quantizer() throws {
         let q = vae.quantizer
-        #expect(q.tokens(fromLatent: try tiny.tensor("vq.f")) == (try tokens()))
-        let fHat = q.fHat(fromTokens: try tokens())
+        #expect(q.tokens(fromLatent: try tiny.tensor("vq.f"), parallelism: .allCores) == (try tokens()))
+        let fHat = q.fHat(fromTokens: try tokens(), parallelism: .allCores)
         #expect(OpsReference.maxAbsDiff(fHat, try tiny.tensor("vq.f_hat")) < 1e-5)
-        let tf = q.teacherForcingInput(tokens: try tokens())
+        let tf = q.teacherForcingInput(tokens: try tokens(), parallelism: .allCores)
         #expect(tf.shape == [2, 29, 8])
         #expect(OpsReference.maxAbsDiff(tf, try tiny.tensor("vq.teacher_input")) < 1e-5)
     }

@@ -97,7 +97,7 @@ struct ShapeRecorder: LayerWeights {
         let z = Tensor(shape: [1, 3, 2, 2], data: [0.9, 0, 0.1, 0.1,
                                                    0, 0.8, 0, 0,
                                                    0, 0, -1.5, 0.1])
-        #expect(q.nearestCodes(z) == [1, 2, 4, 0])
+        #expect(q.nearestCodes(z, parallelism: .allCores) == [1, 2, 4, 0])
     }
 
     @Test func embedLayoutIsChannelMajor() {
@@ -110,14 +110,14 @@ struct ShapeRecorder: LayerWeights {
     @Test func tokensAndFHatAreConsistent() {
         let q = quantizer()
         let f = OpsReference.random([2, 3, 4, 4], seed: 11)
-        let tokens = q.tokens(fromLatent: f)
+        let tokens = q.tokens(fromLatent: f, parallelism: .allCores)
         #expect(tokens.map(\.count) == [2, 8, 32])
         // Scale 0 quantises the mean of each image (area 4 → 1).
         for b in 0..<2 {
             var mean = [Float](repeating: 0, count: 3)
             for c in 0..<3 { for j in 0..<16 { mean[c] += f.data[(b * 3 + c) * 16 + j] / 16 } }
             let z = Tensor(shape: [1, 3, 1, 1], data: mean)
-            #expect(q.nearestCodes(z)[0] == tokens[0][b])
+            #expect(q.nearestCodes(z, parallelism: .allCores)[0] == tokens[0][b])
         }
         // Re-quantising the per-scale residuals reproduces the same tokens: §4.7 and §4.8 agree.
         var fHat = Tensor(zeros: [2, 3, 4, 4])
@@ -125,22 +125,22 @@ struct ShapeRecorder: LayerWeights {
             var residual = f
             for i in 0..<f.count { residual.data[i] -= fHat.data[i] }
             let m = si < 2 ? ResizeMatrix.area(from: 4, to: q.patchSizes[si]) : .identity(4)
-            #expect(q.nearestCodes(residual.resized(rows: m, cols: m)) == tokens[si])
-            q.addScale(q.embed(tokens[si], scale: si), scale: si, to: &fHat)
+            #expect(q.nearestCodes(residual.resized(rows: m, cols: m), parallelism: .allCores) == tokens[si])
+            q.addScale(q.embed(tokens[si], scale: si), scale: si, to: &fHat, parallelism: .allCores)
         }
-        #expect(OpsReference.maxAbsDiff(fHat, q.fHat(fromTokens: tokens)) == 0)
+        #expect(OpsReference.maxAbsDiff(fHat, q.fHat(fromTokens: tokens, parallelism: .allCores)) == 0)
     }
 
     @Test func teacherForcingMatchesScaleTokenizerSteps() {
         let q = quantizer()
         let tokens: [[Int32]] = [[1, 4], [0, 1, 2, 3, 4, 3, 2, 1], (0..<32).map { Int32($0 % 5) }]
-        let tf = q.teacherForcingInput(tokens: tokens)     // (2, 4 + 16, 3)
+        let tf = q.teacherForcingInput(tokens: tokens, parallelism: .allCores)     // (2, 4 + 16, 3)
         #expect(tf.shape == [2, 20, 3])
         let st: any ScaleTokenizer = q
         var fHat = Tensor(zeros: [2, 3, 4, 4])
-        st.addScale(q.embed(tokens[0], scale: 0), scale: 0, to: &fHat)
+        st.addScale(q.embed(tokens[0], scale: 0), scale: 0, to: &fHat, parallelism: .allCores)
         let in1 = st.nextInput(fHat, after: 0)                  // (2, 4, 3)
-        st.addScale(q.embed(tokens[1], scale: 1), scale: 1, to: &fHat)
+        st.addScale(q.embed(tokens[1], scale: 1), scale: 1, to: &fHat, parallelism: .allCores)
         let in2 = st.nextInput(fHat, after: 1)                  // (2, 16, 3): area 4 → 4 is the identity
         #expect(in1.shape == [2, 4, 3] && in2.shape == [2, 16, 3])
         for b in 0..<2 {
@@ -149,9 +149,9 @@ struct ShapeRecorder: LayerWeights {
         }
         // A 1×1 scale upsamples to a constant map before φ.
         var single = Tensor(zeros: [1, 3, 4, 4])
-        q.addScale(q.embed([4], scale: 0), scale: 0, to: &single)
+        q.addScale(q.embed([4], scale: 0), scale: 0, to: &single, parallelism: .allCores)
         let constant = Tensor(shape: [1, 3, 4, 4], data: (0..<48).map { $0 >= 32 ? -2 : 0 })
-        #expect(OpsReference.maxAbsDiff(single, q.phi(constant, scale: 0)) < 1e-6)
+        #expect(OpsReference.maxAbsDiff(single, q.phi(constant, scale: 0, workspace: ConvWorkspace(parallelism: .allCores))) < 1e-6)
     }
 }
 
@@ -178,7 +178,7 @@ struct ShapeRecorder: LayerWeights {
         let one = vae.decode(vae.quantizer.fHat(fromTokens: tokens.enumerated().map { si, t in
             let n = t.count / 2
             return Array(t[n...])
-        }))
+        }, parallelism: .allCores))
         #expect(OpsReference.maxAbsDiff(one, decoded.slice(outer: 1, 2)) < 1e-5)
     }
 

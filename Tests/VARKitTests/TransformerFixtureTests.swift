@@ -61,7 +61,7 @@ enum AdaLNBlockCheck {
         let R = B * n, hidden = blk.fc1.shape[0]
         var x = x
         let condSilu = cond.map { $0 / (1 + expf(-$0)) }
-        let ada = VARSession.linear(condSilu, rows: B, blk.ada, blk.adaBias)
+        let ada = VARSession.linear(condSilu, rows: B, blk.ada, blk.adaBias, parallelism: .allCores)
         let arena = KVArena()
         let cache = KVCache(depth: 1, rows: B, heads: H, headDim: C / H, capacity: n, arena: arena)
         var y = [Float](repeating: 0, count: R * C), qkv = [Float](repeating: 0, count: R * 3 * C)
@@ -78,19 +78,19 @@ enum AdaLNBlockCheck {
                                 scores.withUnsafeMutableBufferPointer { sb in
                                     let yp = yb.baseAddress!, qp = qb.baseAddress!, ap = ab.baseAddress!, hp = hb.baseAddress!
                                     Elementwise.layerNormModulate(xp, rows: R, width: C, rowsPerSample: n, scale: a + 2 * C,
-                                                                  shift: a + 4 * C, modStride: 6 * C, into: yp)
-                                    VARSession.linear(yp, rows: R, blk.qkv, blk.qkvBias, into: qp)
+                                                                  shift: a + 4 * C, modStride: 6 * C, into: yp, parallelism: .allCores)
+                                    VARSession.linear(yp, rows: R, blk.qkv, blk.qkvBias, into: qp, parallelism: .allCores)
                                     CachedAttention.forward(qkv: qp, n: n, p0: 0, groups: [.init(start: 0, end: n, keyEnd: n)],
                                                             scaleMul: blk.scaleMul, cache: cache, block: 0,
-                                                            scores: sb.baseAddress!, out: ap)
-                                    VARSession.linear(ap, rows: R, blk.proj, blk.projBias, into: yp)
-                                    Elementwise.gatedResidual(xp, yp, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C)
+                                                            scores: sb.baseAddress!, out: ap, parallelism: .allCores)
+                                    VARSession.linear(ap, rows: R, blk.proj, blk.projBias, into: yp, parallelism: .allCores)
+                                    Elementwise.gatedResidual(xp, yp, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C, parallelism: .allCores)
                                     Elementwise.layerNormModulate(xp, rows: R, width: C, rowsPerSample: n, scale: a + 3 * C,
-                                                                  shift: a + 5 * C, modStride: 6 * C, into: yp)
-                                    VARSession.linear(yp, rows: R, blk.fc1, blk.fc1Bias, into: hp)
-                                    Elementwise.geluTanh(hp, count: R * hidden)
-                                    VARSession.linear(hp, rows: R, blk.fc2, blk.fc2Bias, into: yp)
-                                    Elementwise.gatedResidual(xp, yp, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C)
+                                                                  shift: a + 5 * C, modStride: 6 * C, into: yp, parallelism: .allCores)
+                                    VARSession.linear(yp, rows: R, blk.fc1, blk.fc1Bias, into: hp, parallelism: .allCores)
+                                    Elementwise.geluTanh(hp, count: R * hidden, parallelism: .allCores)
+                                    VARSession.linear(hp, rows: R, blk.fc2, blk.fc2Bias, into: yp, parallelism: .allCores)
+                                    Elementwise.gatedResidual(xp, yp, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C, parallelism: .allCores)
                                 }
                             }
                         }

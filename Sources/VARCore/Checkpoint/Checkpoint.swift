@@ -242,10 +242,3 @@ public final class Checkpoint: @unchecked Sendable {
         return UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + t.entry.dtype.itemSize * t.entry.count)])
     }
 }
-
-/// Float32 weights read in place from a checkpoint's memory map: no copy, and the pages are the file's (shared
-/// with the page cache and with other processes mapping the same file). `owner` keeps the mapping alive.
-public struct MappedFloats: @unchecked Sendable {
-    public let buffer: UnsafeBufferPointer<Float>
-    let owner: AnyObject
-}

@@ -40,19 +40,21 @@ public final class CoDeGenerator {
     /// The pair and split checks of `init`, usable before loading weights.
     public static func checkPair(_ d: VARConfig, _ r: VARConfig, draftSteps n: Int) throws {
         guard d.vocabSize == r.vocabSize else {
-            throw GenerationError.incompatiblePair("vocabulary \(d.vocabSize) vs \(r.vocabSize)")
+            throw GenerationError.incompatiblePair(property: .vocabulary, drafter: [d.vocabSize], refiner: [r.vocabSize])
         }
         guard d.zChannels == r.zChannels else {
-            throw GenerationError.incompatiblePair("latent channels \(d.zChannels) vs \(r.zChannels)")
+            throw GenerationError.incompatiblePair(property: .latentChannels, drafter: [d.zChannels], refiner: [r.zChannels])
         }
         guard d.patchSizes == r.patchSizes else {
-            throw GenerationError.incompatiblePair("patch sizes \(d.patchSizes) vs \(r.patchSizes)")
+            throw GenerationError.incompatiblePair(property: .patchSizes, drafter: d.patchSizes, refiner: r.patchSizes)
         }
         guard d.numClasses == r.numClasses else {
-            throw GenerationError.incompatiblePair("class count \(d.numClasses) vs \(r.numClasses)")
+            throw GenerationError.incompatiblePair(property: .classCount, drafter: [d.numClasses], refiner: [r.numClasses])
         }
         let allowed = 1...max(1, d.scaleCount - 1)
-        guard d.scaleCount > 1, allowed.contains(n) else { throw GenerationError.invalidDraftSteps(n, allowed: allowed) }
+        guard d.scaleCount > 1, allowed.contains(n) else {
+            throw GenerationError.invalidDraftSteps(draftSteps: n, allowed: allowed)
+        }
     }
 
     var sameModel: Bool { drafter === refiner }
@@ -88,7 +90,7 @@ public final class CoDeGenerator {
         let session = VARSession(model: drafter, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: drafterCapacity, arena: arena, workspace: workspace)
         let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds,
-                                 accountant: workspace.accountant)
+                                 accountant: workspace.accountant, parallelism: workspace.parallelism)
         var parts: [Tensor] = []   // v_{si+1}: (B, pn², Cvae)
         let ends = c.scaleEnds
         for si in 0..<N {
@@ -121,7 +123,7 @@ public final class CoDeGenerator {
         let c = refiner.config, B = draft.labels.count, N = draftSteps, S = c.scaleCount
         try ScaleRunner.validate(sampling: sampling, config: c)
         let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: draft.seeds,
-                                 accountant: workspace.accountant)
+                                 accountant: workspace.accountant, parallelism: workspace.parallelism)
         runner.fHat = draft.fHat
         runner.tokens = draft.tokens
         let session: VARSession

@@ -54,35 +54,13 @@ struct Stopwatch {
 /// Called after every scale; return `false` to cancel the call (it then throws `GenerationError.cancelled`).
 public typealias ProgressHandler = (GenerationProgress) -> Bool
 
-/// Errors of generation and CoDe.
-public enum GenerationError: Error, CustomStringConvertible, Equatable {
-    case incompatibleTokenizer(String)
-    case invalidBatch(String)
-    case invalidEditing(String)
-    case incompatiblePair(String)
-    case invalidDraftSteps(Int, allowed: ClosedRange<Int>)
-    /// A sampling setting outside `SamplingLimits`.
-    case invalidSampling(LimitViolation)
-    /// The transformer produced NaN/Inf logits at `scale` for image `image` of the call (broken weights
-    /// or numerics); nothing is sampled or written from them.
-    case nonFiniteLogits(scale: Int, image: Int)
-    case cancelled
-
-    public var description: String {
-        switch self {
-        case let .incompatibleTokenizer(m):
-            return "the VAR model does not fit the tokenizer: \(m). HINT: use the VQVAE the model was trained with"
-        case let .invalidBatch(m): return "invalid batch: \(m)"
-        case let .invalidEditing(m): return "invalid editing masks: \(m)"
-        case let .incompatiblePair(m):
-            return "drafter and refiner cannot be combined: \(m). HINT: both must share the VQVAE, classes and scale schedule"
-        case let .invalidDraftSteps(n, allowed):
-            return "draft steps \(n) outside \(allowed.lowerBound)...\(allowed.upperBound)"
-        case let .invalidSampling(v): return "invalid sampling settings: \(v)"
-        case let .nonFiniteLogits(scale, image):
-            return "the model produced non-finite logits (NaN or Inf) at scale \(scale) for image \(image) of the batch\n"
-                + "HINT: the weights are damaged or the model diverged; no image was written from them."
-        case .cancelled: return "generation cancelled"
+extension ModelRole {
+    /// The role of the model that made a scale of `stage`.
+    public init(_ stage: GenerationProgress.Stage) {
+        switch stage {
+        case .generate: self = .model
+        case .draft: self = .drafter
+        case .refine: self = .refiner
         }
     }
 }

@@ -11,15 +11,15 @@
 public struct MemoryPrediction: Sendable {
     /// A transformer that will be loaded, in load order.
     public struct Model: Sendable {
-        /// "model", "drafter" or "refiner" (names its weights category).
-        public var role: String
+        /// What it does in the run (names its weights category).
+        public var role: ModelRole
         public var config: VARConfig
         /// Size of its checkpoint file (its pages are resident while it loads).
         public var fileBytes: Int
         /// How its linear layers' matrices will be stored (`VARModel.load(path:config:precision:)`).
         public var precision: WeightPrecision
 
-        public init(role: String, config: VARConfig, fileBytes: Int, precision: WeightPrecision = .float32) {
+        public init(role: ModelRole, config: VARConfig, fileBytes: Int, precision: WeightPrecision = .float32) {
             self.role = role; self.config = config; self.fileBytes = fileBytes; self.precision = precision
         }
     }
@@ -127,7 +127,7 @@ public struct MemoryPrediction: Sendable {
 
         // Loading: VQVAE, then each transformer; the file's pages and the copy are resident together.
         var held = 0
-        note(.weights("vqvae"), vqvaeWeightBytes)
+        note(.vqvaeWeights, vqvaeWeightBytes)
         note(.checkpointPages, vqvaeFileBytes)
         phase("loading vqvae", vqvaeFileBytes + vqvaeWeightBytes)
         held += vqvaeWeightBytes

@@ -107,11 +107,11 @@ struct ScaleSampler {
     /// PyTorch `multinomial` (+ Gumbel `exponential_`) on that image's `[n, V]` probabilities.
     func sample(logits: UnsafeMutablePointer<Float>, images: Int, rowsPerImage n: Int,
                 rngs: inout [MT19937], indices: UnsafeMutablePointer<Int32>,
-                weights: UnsafeMutablePointer<Float>?) {
+                weights: UnsafeMutablePointer<Float>?, parallelism: Parallelism) {
         let V = vocab
         let starts = rngs
         let temp = Float(temperature)
-        Parallel.forEach(images * n, grain: 4) { range in
+        parallelism.forEach(images * n, grain: 4) { range in
             let probs = UnsafeMutablePointer<Float>.allocate(capacity: V)
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: V)
             defer { probs.deallocate(); scratch.deallocate() }

@@ -19,9 +19,12 @@ final class ScaleRunner {
     var lastTransformerSeconds = 0.0, lastSamplingSeconds = 0.0
     private let guided = ScratchBuffer()
     private let weights = ScratchBuffer()
+    /// Workers of the guidance, sampling and tokenizer updates (the session's forward has its workspace's).
+    let parallelism: Parallelism
 
     init(tokenizer: ScaleTokenizer, sampling: SamplingConfig, editing: EditingHook?, seeds: [UInt64],
-         accountant: MemoryAccountant? = nil) {
+         accountant: MemoryAccountant? = nil, parallelism: Parallelism) {
+        self.parallelism = parallelism
         if let accountant {
             guided.meter = MemoryMeter(accountant, .workspace)
             if sampling.moreSmooth { weights.meter = MemoryMeter(accountant, .workspace) }
@@ -74,7 +77,7 @@ final class ScaleRunner {
         let a = Float(1 + t), bT = Float(t)
         let g = guided.reserve(B * n * V)
         let half = B * n * V
-        Parallel.forEach(half, grain: 65536) { range in
+        parallelism.forEach(half, grain: 65536) { range in
             for i in range { g[i] = a * logits[i] - bT * logits[half + i] }
         }
         // Both halves enter every guided value (0·NaN is NaN), so checking g checks the forward's output.
@@ -89,7 +92,8 @@ final class ScaleRunner {
         let w = sampling.moreSmooth ? weights.reserve(B * n * V) : nil
         indices.withUnsafeMutableBufferPointer { idx in
             guard let ip = idx.baseAddress else { return }
-            sampler.sample(logits: g, images: B, rowsPerImage: n, rngs: &rngs, indices: ip, weights: w)
+            sampler.sample(logits: g, images: B, rowsPerImage: n, rngs: &rngs, indices: ip, weights: w,
+                           parallelism: parallelism)
         }
         // Embedding: codewords (or the soft mixture), then the editing hook.
         let codebook = tokenizer.codebook
@@ -99,7 +103,7 @@ final class ScaleRunner {
             hRows.withUnsafeMutableBufferPointer { hb in
                 guard let h = hb.baseAddress else { return }
                 if let w {
-                    BLAS.gemm(m: B * n, n: Cv, k: V, a: w, lda: V, b: e, ldb: Cv, c: h, ldc: Cv)
+                    BLAS.gemm(m: B * n, n: Cv, k: V, a: w, lda: V, b: e, ldb: Cv, c: h, ldc: Cv, parallelism: parallelism)
                 } else {
                     for r in 0..<(B * n) { (h + r * Cv).update(from: e + Int(indices[r]) * Cv, count: Cv) }
                 }
@@ -118,7 +122,7 @@ final class ScaleRunner {
         for b in 0..<B { for j in 0..<n { for ch in 0..<Cv {
             h.data[(b * Cv + ch) * n + j] = hRows[(b * n + j) * Cv + ch]
         } } }
-        tokenizer.addScale(h, scale: si, to: &fHat)
+        tokenizer.addScale(h, scale: si, to: &fHat, parallelism: parallelism)
         nextInput = si < S - 1 ? tokenizer.nextInput(fHat, after: si) : nil
     }
 
@@ -133,16 +137,17 @@ final class ScaleRunner {
     static func validate(editing: EditingHook?, patchSizes: [Int], batch: Int, vocab: Int) throws {
         guard let editing else { return }
         guard editing.keep.count == patchSizes.count, editing.originalTokens.count == patchSizes.count else {
-            throw GenerationError.invalidEditing("need keep flags and original tokens for all \(patchSizes.count) scales")
+            throw GenerationError.editingScaleCount(expected: patchSizes.count, keep: editing.keep.count,
+                                                    tokens: editing.originalTokens.count)
         }
         for (si, pn) in patchSizes.enumerated() {
-            guard editing.keep[si].count == batch * pn * pn, editing.originalTokens[si].count == batch * pn * pn else {
-                throw GenerationError.invalidEditing("scale \(si) needs \(batch)×\(pn * pn) entries")
+            for found in [editing.keep[si].count, editing.originalTokens[si].count] where found != batch * pn * pn {
+                throw GenerationError.editingEntryCount(scale: si, expected: batch * pn * pn, found: found)
             }
             for (r, k) in editing.keep[si].enumerated() where k {
                 let v = editing.originalTokens[si][r]
                 guard v >= 0 && Int(v) < vocab else {
-                    throw GenerationError.invalidEditing("token \(v) at scale \(si) outside the vocabulary")
+                    throw GenerationError.editingToken(token: v, scale: si, vocabulary: vocab)
                 }
             }
         }

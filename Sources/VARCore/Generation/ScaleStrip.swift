@@ -30,20 +30,20 @@ public enum ScaleStrip {
 
     /// Per image b, the S pictures after scales 0…S−1 of a token pyramid (`tokens[si]` `(B, pn_si²)`), decoded
     /// by `vqvae`: `result[b][si]`.
-    public static func stages(tokens: [[Int32]], vqvae: VQVAE) throws -> [[RGBImage]] {
+    public static func stages(tokens: [[Int32]], vqvae: VQVAE, parallelism: Parallelism) throws -> [[RGBImage]] {
         let q = vqvae.quantizer
         guard tokens.count == q.patchSizes.count else {
-            throw RuntimeError.invalidImage("scale strip: \(tokens.count) scales of tokens, the VQVAE has \(q.patchSizes.count)")
+            throw RuntimeError.stripScaleCount(expected: q.patchSizes.count, found: tokens.count)
         }
         let b = tokens[0].count / (q.patchSizes[0] * q.patchSizes[0])
         var fHat = Tensor(zeros: [b, q.latentChannels, q.latentSize, q.latentSize])   // (B, Cvae, P, P)
         var out = [[RGBImage]](repeating: [], count: b)
-        let workspace = ConvWorkspace(winogradTile: 4)
+        let workspace = ConvWorkspace(winogradTile: 4, parallelism: parallelism)
         for si in tokens.indices {
             guard tokens[si].count == b * q.patchSizes[si] * q.patchSizes[si] else {
-                throw RuntimeError.invalidImage("scale strip: scale \(si) has \(tokens[si].count) tokens, expected \(b)×\(q.patchSizes[si])²")
+                throw RuntimeError.stripTokenCount(scale: si, batch: b, patchSize: q.patchSizes[si], found: tokens[si].count)
             }
-            q.addScale(q.embed(tokens[si], scale: si), scale: si, to: &fHat)
+            q.addScale(q.embed(tokens[si], scale: si), scale: si, to: &fHat, parallelism: parallelism)
             let images = try RGBImage.images(from: vqvae.decode(fHat, workspace: workspace))
             for i in 0..<b { out[i].append(images[i]) }
         }
@@ -53,12 +53,12 @@ public enum ScaleStrip {
     /// One strip: the tiles left to right with `padding` around them, and under each the bar of its maker
     /// (`makers` one per tile; nil draws no bars). Tiles must share one size.
     public static func strip(_ tiles: [RGBImage], makers: [Maker]?) throws -> RGBImage {
-        guard let first = tiles.first else { throw RuntimeError.invalidImage("a scale strip needs at least one tile") }
+        guard let first = tiles.first else { throw RuntimeError.emptyLayout(.scaleStrip) }
         guard tiles.allSatisfy({ $0.width == first.width && $0.height == first.height }) else {
-            throw RuntimeError.invalidImage("scale strip tiles differ in size")
+            throw RuntimeError.unequalImageSizes(.scaleStrip)
         }
         if let makers, makers.count != tiles.count {
-            throw RuntimeError.invalidImage("scale strip: \(makers.count) makers for \(tiles.count) tiles")
+            throw RuntimeError.stripMakerCount(tiles: tiles.count, makers: makers.count)
         }
         let w = first.width, h = first.height
         let barSpace = makers == nil ? 0 : barGap + barHeight
@@ -85,8 +85,9 @@ public enum ScaleStrip {
 
     /// Strips for every image of a token pyramid: `stages`, then `strip` with the makers of `draftSteps`
     /// (nil: plain VAR).
-    public static func strips(tokens: [[Int32]], vqvae: VQVAE, draftSteps: Int?) throws -> [RGBImage] {
+    public static func strips(tokens: [[Int32]], vqvae: VQVAE, draftSteps: Int?,
+                              parallelism: Parallelism) throws -> [RGBImage] {
         let makers = Maker.schedule(scaleCount: tokens.count, draftSteps: draftSteps)
-        return try stages(tokens: tokens, vqvae: vqvae).map { try strip($0, makers: makers) }
+        return try stages(tokens: tokens, vqvae: vqvae, parallelism: parallelism).map { try strip($0, makers: makers) }
     }
 }

@@ -13,7 +13,7 @@ public protocol ScaleTokenizer {
 
     /// `f̂ += φ_{idx(si)}(bicubic(h, last))` (no resize at the last scale), docs/model.md §4.9.
     /// `h` is `(B, Cvae, pn, pn)` with `pn = patchSizes[si]`; `fHat` is `(B, Cvae, last, last)`, float32.
-    func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor)
+    func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor, parallelism: Parallelism)
 
     /// The transformer input for scale `si + 1`: `area(f̂, pn_{si+1})` flattened row-major to
     /// `(B, pn_{si+1}², Cvae)`. Only valid for `si < patchSizes.count − 1`.

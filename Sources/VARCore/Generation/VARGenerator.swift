@@ -19,24 +19,25 @@ public final class VARGenerator {
 
     static func check(_ c: VARConfig, fits t: ScaleTokenizer) throws {
         guard c.patchSizes == t.patchSizes else {
-            throw GenerationError.incompatibleTokenizer("patch sizes \(c.patchSizes) vs \(t.patchSizes)")
+            throw GenerationError.incompatibleTokenizer(property: .patchSizes, model: c.patchSizes, tokenizer: t.patchSizes)
         }
         guard c.vocabSize == t.vocabSize else {
-            throw GenerationError.incompatibleTokenizer("vocabulary \(c.vocabSize) vs \(t.vocabSize)")
+            throw GenerationError.incompatibleTokenizer(property: .vocabulary, model: [c.vocabSize], tokenizer: [t.vocabSize])
         }
         guard c.zChannels == t.latentChannels else {
-            throw GenerationError.incompatibleTokenizer("latent channels \(c.zChannels) vs \(t.latentChannels)")
+            throw GenerationError.incompatibleTokenizer(property: .latentChannels, model: [c.zChannels],
+                                                        tokenizer: [t.latentChannels])
         }
     }
 
     /// Validates a batch and maps negative labels to the unconditional class (docs/model.md §6.1 label conventions).
     static func checkBatch(labels: [Int], seeds: [UInt64], numClasses: Int) throws -> [Int] {
-        guard !labels.isEmpty else { throw GenerationError.invalidBatch("no labels") }
+        guard !labels.isEmpty else { throw GenerationError.emptyBatch }
         guard labels.count == seeds.count else {
-            throw GenerationError.invalidBatch("\(labels.count) labels but \(seeds.count) seeds")
+            throw GenerationError.seedCount(labels: labels.count, seeds: seeds.count)
         }
         for l in labels where l > numClasses {
-            throw GenerationError.invalidBatch("label \(l) outside 0...\(numClasses) (\(numClasses) or negative = unconditional)")
+            throw GenerationError.labelOutOfRange(label: l, numClasses: numClasses)
         }
         return labels.map { $0 < 0 ? numClasses : $0 }
     }
@@ -57,7 +58,7 @@ public final class VARGenerator {
         let session = VARSession(model: model, labels: labels + Array(repeating: c.unconditionalClass, count: B),
                                  capacity: c.tokenCount, arena: arena, workspace: workspace)
         let runner = ScaleRunner(tokenizer: tokenizer, sampling: sampling, editing: editing, seeds: seeds,
-                                 accountant: workspace.accountant)
+                                 accountant: workspace.accountant, parallelism: workspace.parallelism)
         let ends = c.scaleEnds
         for si in 0..<c.scaleCount {
             try runner.step(session: session, scale: si)

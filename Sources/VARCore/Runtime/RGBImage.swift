@@ -35,7 +35,7 @@ public struct RGBImage: Sendable, Equatable {
     /// `RuntimeError.nonFiniteImage` naming the image, so broken numerics never become a PNG.
     public static func images(from tensor: Tensor) throws -> [RGBImage] {
         guard tensor.rank == 4, tensor.shape[1] == 3 else {
-            throw RuntimeError.invalidImage("expected a (B, 3, H, W) tensor, got shape \(tensor.shape)")
+            throw RuntimeError.imageTensorShape(found: tensor.shape)
         }
         let b = tensor.shape[0], h = tensor.shape[2], w = tensor.shape[3]
         let plane = h * w
@@ -69,9 +69,9 @@ public struct RGBImage: Sendable, Equatable {
     /// cells and around the border. `columns` defaults to ⌈√count⌉.
     public static func grid(_ images: [RGBImage], columns: Int? = nil, padding: Int = 2,
                             background: (UInt8, UInt8, UInt8) = (0, 0, 0)) throws -> RGBImage {
-        guard let first = images.first else { throw RuntimeError.invalidImage("a grid needs at least one image") }
+        guard let first = images.first else { throw RuntimeError.emptyLayout(.grid) }
         guard images.allSatisfy({ $0.width == first.width && $0.height == first.height }) else {
-            throw RuntimeError.invalidImage("grid images differ in size")
+            throw RuntimeError.unequalImageSizes(.grid)
         }
         let cols = max(1, min(columns ?? Int(Double(images.count).squareRoot().rounded(.up)), images.count))
         let rows = (images.count + cols - 1) / cols

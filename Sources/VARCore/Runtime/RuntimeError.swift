@@ -6,8 +6,18 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case pngDecode(path: String?, message: String)
     /// A PNG text key/value cannot be stored in a `tEXt` chunk.
     case invalidTextChunk(key: String, reason: String)
-    /// An image's size or layout does not fit the operation.
-    case invalidImage(String)
+    /// A tensor handed over as images is not `(B, 3, H, W)`.
+    case imageTensorShape(found: [Int])
+    /// A grid or scale strip of no images.
+    case emptyLayout(ImageLayout)
+    /// The images of a grid or scale strip differ in size.
+    case unequalImageSizes(ImageLayout)
+    /// A scale strip's token pyramid has `found` scales, the VQVAE `expected`.
+    case stripScaleCount(expected: Int, found: Int)
+    /// A scale strip's scale `scale` has `found` tokens where `batch` images of side `patchSize` need batch·pn².
+    case stripTokenCount(scale: Int, batch: Int, patchSize: Int, found: Int)
+    /// A scale strip with `makers` maker bars for `tiles` tiles.
+    case stripMakerCount(tiles: Int, makers: Int)
     /// A file system operation failed (`errno` text included).
     case io(path: String, operation: String, message: String)
     /// An NPY/NPZ/token file is malformed or has an unexpected layout.
@@ -26,8 +36,18 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
                 + "HINT: the file may be truncated or not a PNG; regenerate it or pass another file."
         case let .invalidTextChunk(key, reason):
             return "PNG text key '\(key)' is invalid: \(reason)"
-        case let .invalidImage(message):
-            return "invalid image: \(message)"
+        case let .imageTensorShape(found):
+            return "invalid image: expected a (B, 3, H, W) tensor, got shape \(found)"
+        case let .emptyLayout(layout):
+            return "invalid image: a \(layout) needs at least one " + (layout == .grid ? "image" : "tile")
+        case let .unequalImageSizes(layout):
+            return "invalid image: \(layout) " + (layout == .grid ? "images" : "tiles") + " differ in size"
+        case let .stripScaleCount(expected, found):
+            return "invalid image: scale strip: \(found) scales of tokens, the VQVAE has \(expected)"
+        case let .stripTokenCount(scale, batch, patchSize, found):
+            return "invalid image: scale strip: scale \(scale) has \(found) tokens, expected \(batch)×\(patchSize)²"
+        case let .stripMakerCount(tiles, makers):
+            return "invalid image: scale strip: \(makers) makers for \(tiles) tiles"
         case let .io(path, operation, message):
             return "\(operation) \(DisplayText.escaped(path)): \(message)"
                 + (operation.hasPrefix("create") || operation.hasPrefix("rename")
@@ -43,4 +63,12 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
                 + "HINT: downscale the image first."
         }
     }
+}
+
+/// A picture made of several images (`RGBImage.grid`, `ScaleStrip.strip`).
+public enum ImageLayout: String, Sendable, CustomStringConvertible {
+    case grid
+    case scaleStrip = "scale strip"
+
+    public var description: String { rawValue }
 }

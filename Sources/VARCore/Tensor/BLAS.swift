@@ -6,16 +6,17 @@ import Foundation
 /// Threading on a shared 2-core machine (docs/performance.md §4): OpenBLAS splits every large
 /// enough sgemm statically between its threads, and after each call its workers spin (`sched_yield`) for
 /// `2^OPENBLAS_THREAD_TIMEOUT` cycles (default 2^28, ~0.1 s) waiting for the next job. Next to another busy
-/// process, or next to the engine's own `Parallel` loops, those spinning workers steal the cores and every
+/// process, or next to the engine's own `Parallelism` loops, those spinning workers steal the cores and every
 /// threaded call waits for a descheduled worker: the tiny model ran 10x slower with 2 threads than with 1.
 /// So (1) products below `parallelFlops` run on one thread, and (2) the CLI (never this library: it would be
 /// process-wide environment) sets `OPENBLAS_THREAD_TIMEOUT=4` unless the user chose a value and then calls
 /// `reloadEnvironment()`; tools/openblas-env.sh does the same for the tests.
 ///
-/// This type holds no state of its own. The thread count of large products is the engine's (`Parallel`'s, set
-/// by `GenerationPipeline` from `PipelineConfiguration.threads`); the thread count OpenBLAS runs with is
-/// OpenBLAS's own process-wide C state, read back with `openblas_get_num_threads` and changed only when a
-/// product needs another count.
+/// This type holds no state of its own. The thread count of a large product is the caller's `Parallelism`
+/// (from `PipelineConfiguration.threads`), passed with every call; OpenBLAS keeps its thread count as
+/// process-wide C state, so each product sets it (`openblas_set_num_threads`, only when it differs) right
+/// before it runs. Two pipelines with different counts that run products at the same moment from two threads
+/// would race on that C state; one call at a time per process gets exactly its own count.
 public enum BLAS {
     /// Products with fewer FLOPs (2·m·n·k) than this run single-threaded: the hand-off costs more than it saves.
     public static let parallelFlops = 1 << 24
@@ -32,22 +33,18 @@ public enum BLAS {
         if Int(openblas_get_num_threads()) != n { openblas_set_num_threads(Int32(n)) }
     }
 
-    /// The thread count for a product of `flops` FLOPs: the engine's for large products, else one.
-    static func threads(forFlops flops: Int) -> Int {
-        flops >= parallelFlops ? Parallel.workerCount : 1
-    }
-
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, with `op` the optional transpose.
-    /// `lda`, `ldb`, `ldc` are the row strides of the matrices *as stored*.
+    /// `lda`, `ldb`, `ldc` are the row strides of the matrices *as stored*. Large products run on
+    /// `parallelism.blasThreads(forFlops:)` threads.
     public static func gemm(transA: Bool = false, transB: Bool = false,
                             m: Int, n: Int, k: Int,
                             alpha: Float = 1,
                             a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0,
-                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+                            c: UnsafeMutablePointer<Float>, ldc: Int, parallelism: Parallelism) {
         if m == 0 || n == 0 { return }
-        use(threads: threads(forFlops: 2 * m * n * k))
+        use(threads: parallelism.blasThreads(forFlops: 2 * m * n * k))
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
@@ -55,7 +52,7 @@ public enum BLAS {
                     a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// `gemm` without any thread-count change, for calls made from inside a `Parallel` region (the caller sets
+    /// `gemm` without any thread-count change, for calls made from inside a `Parallelism` region (the caller sets
     /// one thread first with `use(threads: 1)` on its own thread).
     static func gemmInRegion(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
@@ -68,9 +65,11 @@ public enum BLAS {
     /// A linear layer on raw buffers: `out (m, n) = x (m, k) · Wᵀ + bias`, W `(n, k)` row-major (PyTorch's
     /// layout): the bias is copied into every row of `out`, then one sgemm adds the product (β = 1).
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<Float>, outFeatures n: Int,
-                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                       parallelism: Parallelism) {
         if let bias { fillRows(out, rows: m, with: bias, count: n) }
-        gemm(transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, beta: bias == nil ? 0 : 1, c: out, ldc: n)
+        gemm(transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, beta: bias == nil ? 0 : 1, c: out, ldc: n,
+             parallelism: parallelism)
     }
 
     /// Copies `row` (`count` floats) into each of the `rows` rows of `out`.
@@ -83,15 +82,12 @@ public enum BLAS {
         guard let p = openblas_get_corename() else { return "unknown" }
         return String(cString: p)
     }
-
-    /// Threads large products use (small ones use one, see `parallelFlops`).
-    public static var threadCount: Int { threads(forFlops: .max) }
 }
 
 extension Tensor {
     /// A linear layer: `x (N, in) · Wᵀ (in, out) + bias` → `(N, out)`; weight is `(out, in)` as in PyTorch.
     /// Leading dimensions of `x` are flattened into N.
-    public func linear(_ weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    public func linear(_ weight: Tensor, bias: Tensor? = nil, parallelism: Parallelism) -> Tensor {
         let inF = weight.shape[1], outF = weight.shape[0]
         precondition(shape.last == inF, "linear: input width \(shape.last ?? -1) ≠ weight in-features \(inF)")
         let n = count / inF
@@ -102,7 +98,7 @@ extension Tensor {
                 out.withUnsafeMutableBufferPointer { o in
                     func run(_ b: UnsafePointer<Float>?) {
                         BLAS.linear(x.baseAddress!, rows: n, weight: w.baseAddress!, outFeatures: outF, inFeatures: inF,
-                                    bias: b, into: o.baseAddress!)
+                                    bias: b, into: o.baseAddress!, parallelism: parallelism)
                     }
                     if let bias { bias.data.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
                 }

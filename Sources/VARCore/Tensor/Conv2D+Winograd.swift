@@ -22,7 +22,7 @@ extension Conv2D {
                          residual: UnsafePointer<Float>?,
                          output: UnsafeMutablePointer<Float>,
                          workspace: ConvWorkspace) {
-        let ci = g.inChannels, co = g.outChannels, points = (t + 2) * (t + 2)
+        let ci = g.inChannels, co = g.outChannels, points = (t + 2) * (t + 2), par = workspace.parallelism
         let ho = g.outHeight, wo = g.outWidth
         let tilesX = (wo + t - 1) / t, tilesY = (ho + t - 1) / t
         let rowsPerBand = max(1, min(tilesY, workspace.maxBlockFloats / max(1, points * max(ci, co) * tilesX)))
@@ -33,9 +33,9 @@ extension Conv2D {
         let v = buf + points * uStride           // points × (Ci, P)
         let m = v + points * vStride             // points × (Co, P)
         if t == 4 {
-            transformWeights4(weight, co: co, ci: ci, into: u, stride: uStride)
+            transformWeights4(weight, co: co, ci: ci, into: u, stride: uStride, parallelism: par)
         } else {
-            transformWeights(weight, co: co, ci: ci, into: u, stride: uStride)
+            transformWeights(weight, co: co, ci: ci, into: u, stride: uStride, parallelism: par)
         }
         let inPlane = ci * g.height * g.width, outPlane = co * ho * wo
         for b in 0..<g.batch {
@@ -46,19 +46,19 @@ extension Conv2D {
                 let res = residual.map { $0 + b * outPlane }
                 if t == 4 {
                     transformInput4(g, input: input + b * inPlane, tileRows: ty0..<ty1, tilesX: tilesX, into: v,
-                                    stride: vStride)
+                                    stride: vStride, parallelism: par)
                 } else {
                     transformInput(g, input: input + b * inPlane, tileRows: ty0..<ty1, tilesX: tilesX, into: v,
-                                   stride: vStride)
+                                   stride: vStride, parallelism: par)
                 }
                 products(points, co: co, ci: ci, p: p, u: u, uStride: uStride, v: v, vStride: vStride, m: m,
-                         mStride: mStride)
+                         mStride: mStride, parallelism: par)
                 if t == 4 {
                     transformOutput4(g, m: m, stride: mStride, tileRows: ty0..<ty1, tilesX: tilesX, bias: bias,
-                                     residual: res, output: output + b * outPlane)
+                                     residual: res, output: output + b * outPlane, parallelism: par)
                 } else {
                     transformOutput(g, m: m, stride: mStride, tileRows: ty0..<ty1, tilesX: tilesX, bias: bias,
-                                    residual: res, output: output + b * outPlane)
+                                    residual: res, output: output + b * outPlane, parallelism: par)
                 }
                 ty0 = ty1
             }
@@ -68,9 +68,10 @@ extension Conv2D {
     /// `M_ξ = U_ξ · V_ξ` for ξ < `count`: the products are independent and each is small (`(Co, Ci)·(Ci, P)`,
     /// ~10–40 MFLOP), so the workers take whole products, each single-threaded, instead of splitting each one.
     static func products(_ count: Int, co: Int, ci: Int, p: Int, u: UnsafeMutablePointer<Float>, uStride: Int,
-                         v: UnsafeMutablePointer<Float>, vStride: Int, m: UnsafeMutablePointer<Float>, mStride: Int) {
+                         v: UnsafeMutablePointer<Float>, vStride: Int, m: UnsafeMutablePointer<Float>, mStride: Int,
+                         parallelism: Parallelism) {
         BLAS.use(threads: 1)
-        Parallel.forEach(count, grain: 1) { range in
+        parallelism.forEach(count, grain: 1) { range in
             for xi in range {
                 BLAS.gemmInRegion(m: co, n: p, k: ci, a: UnsafePointer(u + xi * uStride), lda: ci,
                                   b: UnsafePointer(v + xi * vStride), ldb: p, c: m + xi * mStride, ldc: p)
@@ -84,8 +85,8 @@ extension Conv2D {
 
     /// `U_ξ[o, i] = (G g[o, i] Gᵀ)_ξ` with `G = [[1,0,0], [½,½,½], [½,−½,½], [0,0,1]]`.
     static func transformWeights(_ w: UnsafePointer<Float>, co: Int, ci: Int, into u: UnsafeMutablePointer<Float>,
-                                 stride plane: Int) {
-        Parallel.forEach(co * ci, grain: 4096) { range in
+                                 stride plane: Int, parallelism: Parallelism) {
+        parallelism.forEach(co * ci, grain: 4096) { range in
             for oi in range {
                 let g = w + oi * 9
                 // t = G g (4×3), one column at a time; then U = t Gᵀ (4×4).
@@ -107,12 +108,12 @@ extension Conv2D {
     /// Eight tiles at a time: each padded input row is split into its even and odd virtual
     /// columns, so the four patch columns of eight neighbouring tiles are four contiguous vectors.
     static func transformInput(_ g: Conv2DShape, input: UnsafePointer<Float>, tileRows: Range<Int>, tilesX: Int,
-                               into v: UnsafeMutablePointer<Float>, stride: Int) {
+                               into v: UnsafeMutablePointer<Float>, stride: Int, parallelism: Parallelism) {
         let ci = g.inChannels, h = g.height, w = g.width, f = g.factor
         let vh = g.virtualHeight, vw = g.virtualWidth
         let p = tileRows.count * tilesX
         let half = tilesX + 9          // even/odd row length, padded for 8-wide loads at tx + 1
-        Parallel.forEach(ci, grain: max(1, 4096 / max(p, 1))) { range in
+        parallelism.forEach(ci, grain: max(1, 4096 / max(p, 1))) { range in
             // Per patch row r: even[j] = virtual column 2j − 1, odd[j] = virtual column 2j.
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 8 * half)
             defer { scratch.deallocate() }
@@ -191,10 +192,10 @@ extension Conv2D {
     /// Eight tiles at a time (M is contiguous over tiles).
     static func transformOutput(_ g: Conv2DShape, m: UnsafePointer<Float>, stride: Int, tileRows: Range<Int>,
                                 tilesX: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
-                                output: UnsafeMutablePointer<Float>) {
+                                output: UnsafeMutablePointer<Float>, parallelism: Parallelism) {
         let co = g.outChannels, ho = g.outHeight, wo = g.outWidth
         let p = tileRows.count * tilesX
-        Parallel.forEach(co, grain: max(1, 4096 / max(p, 1))) { range in
+        parallelism.forEach(co, grain: max(1, 4096 / max(p, 1))) { range in
             for c in range {
                 let bc = SIMD8<Float>(repeating: bias?[c] ?? 0)
                 let plane = output + c * ho * wo

@@ -11,8 +11,8 @@ extension Conv2D {
     /// `U_ξ[o, i] = (G g[o, i] Gᵀ)_ξ` with
     /// `G = [[¼,0,0], [−⅙,−⅙,−⅙], [−⅙,⅙,−⅙], [1/24,1/12,⅙], [1/24,−1/12,⅙], [0,0,1]]`.
     static func transformWeights4(_ w: UnsafePointer<Float>, co: Int, ci: Int, into u: UnsafeMutablePointer<Float>,
-                                  stride plane: Int) {
-        Parallel.forEach(co * ci, grain: 4096) { range in
+                                  stride plane: Int, parallelism: Parallelism) {
+        parallelism.forEach(co * ci, grain: 4096) { range in
             vg_wino4_weights(w, range.lowerBound, range.count, u, plane)
         }
     }
@@ -21,12 +21,12 @@ extension Conv2D {
     /// is split into four phases (`phase[φ][j]` = virtual column 4j − 1 + φ, zero outside), so patch column k
     /// of eight neighbouring tiles is one contiguous vector (phase k mod 4, offset k / 4).
     static func transformInput4(_ g: Conv2DShape, input: UnsafePointer<Float>, tileRows: Range<Int>, tilesX: Int,
-                                into v: UnsafeMutablePointer<Float>, stride: Int) {
+                                into v: UnsafeMutablePointer<Float>, stride: Int, parallelism: Parallelism) {
         let ci = g.inChannels, h = g.height, w = g.width, f = g.factor
         let vh = g.virtualHeight
         let p = tileRows.count * tilesX
         let len = tilesX + 9           // phase length, padded for 8-wide loads at tx + 1 (4·len ≥ virtual width + 2)
-        Parallel.forEach(ci, grain: max(1, 4096 / max(p, 1))) { range in
+        parallelism.forEach(ci, grain: max(1, 4096 / max(p, 1))) { range in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 24 * len)   // 6 rows × 4 phases
             defer { scratch.deallocate() }
             scratch.initialize(repeating: 0, count: 24 * len)
@@ -50,10 +50,10 @@ extension Conv2D {
     /// their valid pixels.
     static func transformOutput4(_ g: Conv2DShape, m: UnsafeMutablePointer<Float>, stride: Int, tileRows: Range<Int>,
                                  tilesX: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
-                                 output: UnsafeMutablePointer<Float>) {
+                                 output: UnsafeMutablePointer<Float>, parallelism: Parallelism) {
         let co = g.outChannels, ho = g.outHeight, wo = g.outWidth
         let p = tileRows.count * tilesX
-        Parallel.forEach(co, grain: max(1, 4096 / max(p, 1))) { range in
+        parallelism.forEach(co, grain: max(1, 4096 / max(p, 1))) { range in
             for c in range {
                 let plane = output + c * ho * wo
                 let res = residual.map { $0 + c * ho * wo }

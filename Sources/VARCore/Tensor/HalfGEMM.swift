@@ -38,20 +38,22 @@ enum HalfGEMM {
     /// `out (m, n) = x (m, k) · Wᵀ + bias`, W `(n, k)` float16 row-major.
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
                        inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
-                       scratch: ScratchBuffer? = nil) {
+                       scratch: ScratchBuffer? = nil, parallelism: Parallelism) {
         if m <= maxRows || (m <= longRows && k >= longK) {
-            fused(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out)
+            fused(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out, parallelism: parallelism)
         } else if m >= wholeRows, let scratch {
-            whole(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out, scratch: scratch)
+            whole(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out, scratch: scratch,
+                  parallelism: parallelism)
         } else {
-            panels(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out)
+            panels(x, rows: m, weight: w, outFeatures: n, inFeatures: k, bias: bias, into: out, parallelism: parallelism)
         }
     }
 
     /// The few-row path: one pass over the weights, parallel over output features.
     static func fused(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
-                      inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
-        Parallel.forEach(n, grain: SmallGEMM.grain(inFeatures: k)) { range in
+                      inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                      parallelism: Parallelism) {
+        parallelism.forEach(n, grain: SmallGEMM.grain(inFeatures: k)) { range in
             vg_linear_f16(x, m, k, w, k, range.lowerBound, range.upperBound, bias, out, n)
         }
     }
@@ -59,21 +61,22 @@ enum HalfGEMM {
     /// The many-row path: the whole matrix widened into `scratch` (in parallel), then one (threaded) sgemm.
     static func whole(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
-                      scratch: ScratchBuffer) {
+                      scratch: ScratchBuffer, parallelism: Parallelism) {
         let wide = scratch.reserve(n * k)    // (n, k)
-        Parallel.forEach(n * k, grain: 1 << 18) { r in vg_f16_to_f32(w + r.lowerBound, wide + r.lowerBound, r.count) }
-        BLAS.linear(x, rows: m, weight: wide, outFeatures: n, inFeatures: k, bias: bias, into: out)
+        parallelism.forEach(n * k, grain: 1 << 18) { r in vg_f16_to_f32(w + r.lowerBound, wide + r.lowerBound, r.count) }
+        BLAS.linear(x, rows: m, weight: wide, outFeatures: n, inFeatures: k, bias: bias, into: out,
+                    parallelism: parallelism)
     }
 
     /// The middle path: per worker, panels of `panelFloats / k` weight rows widened to float32, then sgemm.
     static func panels(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<UInt16>, outFeatures n: Int,
                        inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
-                       panelFloats: Int = HalfGEMM.panelFloats) {
+                       panelFloats: Int = HalfGEMM.panelFloats, parallelism: Parallelism) {
         let P = min(n, max(8, panelFloats / max(k, 1) / 8 * 8))       // weight rows per panel
         let count = (n + P - 1) / P
         if let bias { BLAS.fillRows(out, rows: m, with: bias, count: n) }
         BLAS.use(threads: 1)
-        Parallel.forEachChunk(count, grain: 1, maxChunks: Parallel.workerCount) { _, range in
+        parallelism.forEachChunk(count, grain: 1, maxChunks: parallelism.workers) { _, range in
             // Allocated per call: ≤ 1 MB per worker, served from the heap after the first call.
             let panel = UnsafeMutablePointer<Float>.allocate(capacity: P * k)   // (P, k)
             defer { panel.deallocate() }

@@ -12,7 +12,8 @@ struct QuantizedMatrix {
     let scales: [Float]  // (out, paddedIn / group)
 
     /// Quantizes `w (out, in)` row-major in groups of `group` inputs (0: one group per row).
-    init(_ w: [Float], outFeatures n: Int, inFeatures k: Int, group: Int = Int8GEMM.groupSize) {
+    init(_ w: [Float], outFeatures n: Int, inFeatures k: Int, group: Int = Int8GEMM.groupSize,
+         parallelism: Parallelism) {
         precondition(w.count == n * k, "QuantizedMatrix: \(w.count) weights for (\(n), \(k))")
         outFeatures = n
         inFeatures = k
@@ -23,7 +24,7 @@ struct QuantizedMatrix {
         var q = [Int8](repeating: 0, count: n * kp), s = [Float](repeating: 0, count: n * (kp / g))
         w.withUnsafeBufferPointer { wb in q.withUnsafeMutableBufferPointer { qb in s.withUnsafeMutableBufferPointer { sb in
             guard let wp = wb.baseAddress, let qp = qb.baseAddress, let sp = sb.baseAddress else { return }
-            Parallel.forEach(n, grain: max(1, 65536 / max(k, 1))) { r in
+            parallelism.forEach(n, grain: max(1, 65536 / max(k, 1))) { r in
                 vg_q8_quantize_rows(wp + r.lowerBound * k, r.count, k, k, kp, g, qp + r.lowerBound * kp,
                                     sp + r.lowerBound * (kp / g), vg_q8_best_path())
             }
@@ -70,20 +71,20 @@ enum Int8GEMM {
     /// `out (m, n) = x (m, k) · Wᵀ + bias` with W quantized; `scratch` (if given) holds the quantized inputs.
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: QuantizedMatrix, bias: UnsafePointer<Float>?,
                        into out: UnsafeMutablePointer<Float>, scratch: ScratchBuffer? = nil,
-                       path: Int32 = vg_q8_best_path()) {
+                       path: Int32 = vg_q8_best_path(), parallelism: Parallelism) {
         let kp = w.paddedIn, g = w.group, k = w.inFeatures, n = w.outFeatures
         let floats = scratchFloats(rows: m, paddedIn: kp, group: g)
         let owned: UnsafeMutablePointer<Float>? = scratch == nil ? .allocate(capacity: floats) : nil
         defer { owned?.deallocate() }
         guard let base = scratch?.reserve(floats) ?? owned else { return }
         let xs = base, xq = UnsafeMutableRawPointer(base + m * (kp / g)).assumingMemoryBound(to: Int8.self)
-        Parallel.forEach(m, grain: max(1, 32768 / max(k, 1))) { r in
+        parallelism.forEach(m, grain: max(1, 32768 / max(k, 1))) { r in
             vg_q8_quantize_rows(x + r.lowerBound * k, r.count, k, k, kp, g, xq + r.lowerBound * kp,
                                 xs + r.lowerBound * (kp / g), path)
         }
         w.values.withUnsafeBufferPointer { qb in w.scales.withUnsafeBufferPointer { sb in
             guard let wq = qb.baseAddress, let ws = sb.baseAddress else { return }
-            Parallel.forEach(n, grain: grain(rows: m, paddedIn: kp)) { r in
+            parallelism.forEach(n, grain: grain(rows: m, paddedIn: kp)) { r in
                 vg_q8_linear(xq, xs, m, wq, ws, kp, g, r.lowerBound, r.upperBound, bias, out, n, path)
             }
         } }
@@ -92,17 +93,19 @@ enum Int8GEMM {
     /// The alternative for many rows: the whole matrix dequantized into `scratch` (in parallel), then one threaded
     /// float32 sgemm (as `HalfGEMM.whole`). Exact float32 inputs; compared with `linear` in docs/quantization.md.
     static func dequantizedLinear(_ x: UnsafePointer<Float>, rows m: Int, weight w: QuantizedMatrix,
-                                  bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
+                                  bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>, scratch: ScratchBuffer,
+                                  parallelism: Parallelism) {
         let n = w.outFeatures, k = w.inFeatures, kp = w.paddedIn, g = w.group
         let wide = scratch.reserve(n * k)    // (n, k)
         w.values.withUnsafeBufferPointer { qb in w.scales.withUnsafeBufferPointer { sb in
             guard let wq = qb.baseAddress, let ws = sb.baseAddress else { return }
-            Parallel.forEach(n, grain: max(1, 65536 / max(k, 1))) { r in
+            parallelism.forEach(n, grain: max(1, 65536 / max(k, 1))) { r in
                 vg_q8_dequantize_rows(wq + r.lowerBound * kp, ws + r.lowerBound * (kp / g), r.count, k, kp, g,
                                       wide + r.lowerBound * k)
             }
         } }
-        BLAS.linear(x, rows: m, weight: wide, outFeatures: n, inFeatures: k, bias: bias, into: out)
+        BLAS.linear(x, rows: m, weight: wide, outFeatures: n, inFeatures: k, bias: bias, into: out,
+                    parallelism: parallelism)
     }
 
     /// Output features worth a thread hop: ~64 KB of weights at few rows, fewer features as rows grow.

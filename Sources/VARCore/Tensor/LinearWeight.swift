@@ -60,8 +60,8 @@ struct LinearWeight {
     let inFeatures: Int
     let storage: Storage
 
-    /// Stores `tensor (out, in)` with `precision.effective`.
-    init(_ tensor: Tensor, precision: WeightPrecision, int8Group: Int = Int8GEMM.groupSize) {
+    /// Stores `tensor (out, in)` with `precision.effective` (int8 rows are quantized on `parallelism`).
+    init(_ tensor: Tensor, precision: WeightPrecision, int8Group: Int = Int8GEMM.groupSize, parallelism: Parallelism) {
         precondition(tensor.rank == 2, "LinearWeight needs a (out, in) matrix, got \(tensor.shape)")
         outFeatures = tensor.shape[0]
         inFeatures = tensor.shape[1]
@@ -71,7 +71,8 @@ struct LinearWeight {
         case .float16:
             storage = .float16(HalfConversion.half(tensor.data))
         case .int8:
-            storage = .int8(QuantizedMatrix(tensor.data, outFeatures: outFeatures, inFeatures: inFeatures, group: int8Group))
+            storage = .int8(QuantizedMatrix(tensor.data, outFeatures: outFeatures, inFeatures: inFeatures, group: int8Group,
+                                            parallelism: parallelism))
         }
     }
 

@@ -34,8 +34,13 @@ public final class ConvWorkspace {
     /// nearest-codeword choice must match PyTorch's), 4 for F(4×4, 3×3) (~2× faster; the decoder).
     public var winogradTile: Int
 
-    public init(maxBlockFloats: Int = 2 << 20, allowWinograd: Bool = true, winogradTile: Int = 2) {
+    /// Workers of the convolutions (and of the other VQVAE layers) run with this workspace.
+    public let parallelism: Parallelism
+
+    public init(maxBlockFloats: Int = 2 << 20, allowWinograd: Bool = true, winogradTile: Int = 2,
+                parallelism: Parallelism) {
         precondition(winogradTile == 2 || winogradTile == 4, "winogradTile is 2 or 4")
+        self.parallelism = parallelism
         self.maxBlockFloats = maxBlockFloats
         self.allowWinograd = allowWinograd
         self.winogradTile = winogradTile
@@ -129,7 +134,7 @@ public enum Conv2D {
                                residual: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>,
                                workspace: ConvWorkspace) {
-        let ho = g.outHeight, wo = g.outWidth, hw = ho * wo
+        let ho = g.outHeight, wo = g.outWidth, hw = ho * wo, parallelism = workspace.parallelism
         precondition(ho > 0 && wo > 0, "conv2d: empty output for \(g)")
         if workspace.allowWinograd && winogradApplies(g) {
             // F(4,3) where the image is large enough to amortise its weight transform (36 floats per filter).
@@ -146,7 +151,7 @@ public enum Conv2D {
             beta = 1
         }
         if let bias {
-            Parallel.forEach(g.batch * g.outChannels, grain: max(1, 16384 / max(hw, 1))) { range in
+            parallelism.forEach(g.batch * g.outChannels, grain: max(1, 16384 / max(hw, 1))) { range in
                 for bc in range {
                     let b = bias[bc % g.outChannels]
                     let o = output + bc * hw
@@ -161,7 +166,7 @@ public enum Conv2D {
             for b in 0..<g.batch {
                 BLAS.gemm(m: g.outChannels, n: hw, k: g.inChannels,
                           a: weight, lda: g.inChannels, b: input + b * inPlane, ldb: hw,
-                          beta: beta, c: output + b * outPlane, ldc: hw)
+                          beta: beta, c: output + b * outPlane, ldc: hw, parallelism: parallelism)
             }
             return
         }
@@ -172,10 +177,10 @@ public enum Conv2D {
             while oy0 < ho {
                 let oy1 = min(ho, oy0 + rowsPerBand)
                 let n = (oy1 - oy0) * wo
-                im2col(g, input: input + b * inPlane, rows: oy0..<oy1, col: col)
+                im2col(g, input: input + b * inPlane, rows: oy0..<oy1, col: col, parallelism: parallelism)
                 BLAS.gemm(m: g.outChannels, n: n, k: g.patchSize,
                           a: weight, lda: g.patchSize, b: UnsafePointer(col), ldb: n,
-                          beta: beta, c: output + b * outPlane + oy0 * wo, ldc: hw)
+                          beta: beta, c: output + b * outPlane + oy0 * wo, ldc: hw, parallelism: parallelism)
                 oy0 = oy1
             }
         }
@@ -185,13 +190,13 @@ public enum Conv2D {
     /// Row `(ci·k + ky)·k + kx`, column `(oy − rows.lowerBound)·Wo + ox` holds
     /// `in[ci, (oy·s + ky − top)/f, (ox·s + kx − left)/f]`, zero outside the (virtual) input.
     static func im2col(_ g: Conv2DShape, input: UnsafePointer<Float>, rows: Range<Int>,
-                       col: UnsafeMutablePointer<Float>) {
+                       col: UnsafeMutablePointer<Float>, parallelism: Parallelism) {
         let k = g.kernel, wo = g.outWidth, f = g.factor, s = g.stride
         let vh = g.virtualHeight, vw = g.virtualWidth
         let h = g.height, w = g.width
         let n = rows.count * wo
         let grain = max(1, 8192 / max(n, 1))
-        Parallel.forEach(g.patchSize, grain: grain) { range in
+        parallelism.forEach(g.patchSize, grain: grain) { range in
             for r in range {
                 let kx = r % k, ky = (r / k) % k, ci = r / (k * k)
                 let plane = input + ci * h * w
@@ -230,7 +235,7 @@ extension Tensor {
     /// the im2col step. Accuracy: GEMM accumulation order only (tested against a naive loop, ~1e-5 relative).
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
                        padding: ConvPadding = .symmetric(0), upsample2x: Bool = false,
-                       residual: Tensor? = nil, workspace: ConvWorkspace? = nil) -> Tensor {
+                       residual: Tensor? = nil, workspace: ConvWorkspace) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d: input \(shape) and weight \(weight.shape) must be rank 4")
         precondition(weight.shape[1] == shape[1] && weight.shape[2] == weight.shape[3],
                      "conv2d: weight \(weight.shape) does not fit input \(shape)")
@@ -240,7 +245,7 @@ extension Tensor {
         let outShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
         if let bias { precondition(bias.count == g.outChannels, "conv2d: bias \(bias.shape) ≠ \(g.outChannels)") }
         if let residual { precondition(residual.shape == outShape, "conv2d: residual \(residual.shape) ≠ \(outShape)") }
-        let ws = workspace ?? ConvWorkspace()
+        let ws = workspace
         var out = ws.takeArray(outShape.reduce(1, *))
         out.withUnsafeMutableBufferPointer { buf in
             data.withUnsafeBufferPointer { x in

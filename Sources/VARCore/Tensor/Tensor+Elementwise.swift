@@ -10,8 +10,8 @@ public enum Elementwise {
     public static func layerNormModulate(_ x: UnsafePointer<Float>, rows: Int, width C: Int,
                                          rowsPerSample: Int, scale: UnsafePointer<Float>,
                                          shift: UnsafePointer<Float>, modStride: Int,
-                                         into out: UnsafeMutablePointer<Float>) {
-        Parallel.forEach(rows, grain: max(1, 16384 / max(C, 1))) { range in
+                                         into out: UnsafeMutablePointer<Float>, parallelism: Parallelism) {
+        parallelism.forEach(rows, grain: max(1, 16384 / max(C, 1))) { range in
             for r in range {
                 let xr = x + r * C, o = out + r * C
                 let sample = r / rowsPerSample
@@ -43,8 +43,9 @@ public enum Elementwise {
 
     /// `x += gate ⊙ y` per sample (the gated residual of docs/model.md §5.2). `x`, `y`: (rows, C).
     public static func gatedResidual(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int,
-                                     width C: Int, rowsPerSample: Int, gate: UnsafePointer<Float>, gateStride: Int) {
-        Parallel.forEach(rows, grain: max(1, 32768 / max(C, 1))) { range in
+                                     width C: Int, rowsPerSample: Int, gate: UnsafePointer<Float>, gateStride: Int,
+                                     parallelism: Parallelism) {
+        parallelism.forEach(rows, grain: max(1, 32768 / max(C, 1))) { range in
             for r in range {
                 let xr = x + r * C, yr = y + r * C, g = gate + (r / rowsPerSample) * gateStride
                 for i in 0..<C { xr[i] += yr[i] * g[i] }
@@ -54,8 +55,8 @@ public enum Elementwise {
 
     /// GELU with the tanh approximation, in place: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`
     /// (`vg_gelu_tanh`: `tanh(z) = 1 − 2/(e^(2z) + 1)` with a vector `exp`; AVX2 + FMA when present).
-    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forEach(count, grain: 32768) { range in
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int, parallelism: Parallelism) {
+        parallelism.forEach(count, grain: 32768) { range in
             vg_gelu_tanh(x + range.lowerBound, range.count)
         }
     }
@@ -84,8 +85,9 @@ public enum Elementwise {
     }
 
     /// Softmax of each of `rows` rows of length `count` (stride `ld`), in place; float32.
-    public static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, count: Int, ld: Int) {
-        Parallel.forEach(rows, grain: max(1, 32768 / max(count, 1))) { range in
+    public static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, count: Int, ld: Int,
+                                   parallelism: Parallelism) {
+        parallelism.forEach(rows, grain: max(1, 32768 / max(count, 1))) { range in
             softmaxRowsSerial(s, rows: range, count: count, ld: ld)
         }
     }
@@ -109,37 +111,4 @@ public enum Elementwise {
             for j in 0..<count { row[j] *= inv }
         }
     }
-}
-
-/// A growable scratch buffer that is allocated once and reused (page faults are expensive, docs/performance.md §3).
-final class ScratchBuffer {
-    private(set) var pointer: UnsafeMutablePointer<Float>
-    private(set) var capacity: Int
-
-    init(_ capacity: Int = 0) {
-        self.capacity = max(capacity, 1)
-        pointer = .allocate(capacity: self.capacity)
-    }
-
-    /// Charges this buffer's bytes to an accountant, from now on and whenever it grows.
-    var meter: MemoryMeter? {
-        didSet { oldValue?.close(); meter?.update(bytes: bytes) }
-    }
-
-    /// Bytes held.
-    var bytes: Int { capacity * MemoryLayout<Float>.stride }
-
-    /// Makes room for `count` floats (contents are not preserved when it grows) and returns the pointer.
-    @discardableResult
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > capacity {
-            pointer.deallocate()
-            capacity = count
-            meter?.update(bytes: bytes)
-            pointer = .allocate(capacity: count)
-        }
-        return pointer
-    }
-
-    deinit { pointer.deallocate(); meter?.close() }
 }

@@ -7,11 +7,11 @@ public enum GroupNorm {
     /// `x`, `y` `(B, C, HW)`; `y` may equal `x` (in place). `weight`, `bias` `(C)`.
     public static func forward(batch: Int, channels: Int, spatial: Int, groups: Int, eps: Float,
                                x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                               silu: Bool, y: UnsafeMutablePointer<Float>) {
+                               silu: Bool, y: UnsafeMutablePointer<Float>, parallelism: Parallelism) {
         precondition(channels % groups == 0, "groupNorm: \(channels) channels not divisible by \(groups) groups")
         let cpg = channels / groups
         let groupCount = cpg * spatial
-        Parallel.forEach(batch * groups, grain: max(1, 65536 / max(groupCount, 1))) { range in
+        parallelism.forEach(batch * groups, grain: max(1, 65536 / max(groupCount, 1))) { range in
             for bg in range {
                 let g = bg % groups
                 let src = x + bg * groupCount
@@ -72,18 +72,18 @@ extension Tensor {
     /// 32 groups and eps 1e-6), optionally fused with SiLU. Tested against a Double reference
     /// to 1e-5 relative.
     public func groupNorm(groups: Int = 32, weight: Tensor, bias: Tensor, eps: Float = 1e-6,
-                          silu: Bool = false, workspace: ConvWorkspace? = nil) -> Tensor {
+                          silu: Bool = false, workspace: ConvWorkspace) -> Tensor {
         precondition(rank >= 2, "groupNorm: input \(shape) needs (B, C, …)")
         let b = shape[0], c = shape[1], spatial = shape.dropFirst(2).reduce(1, *)
         precondition(weight.count == c && bias.count == c, "groupNorm: affine \(weight.shape)/\(bias.shape) ≠ \(c)")
-        var out = workspace?.takeArray(count) ?? [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        var out = workspace.takeArray(count)
         out.withUnsafeMutableBufferPointer { buf in
             data.withUnsafeBufferPointer { x in
                 weight.data.withUnsafeBufferPointer { w in
                     bias.data.withUnsafeBufferPointer { bb in
                         GroupNorm.forward(batch: b, channels: c, spatial: spatial, groups: groups, eps: eps,
                                           x: x.baseAddress!, weight: w.baseAddress!, bias: bb.baseAddress!,
-                                          silu: silu, y: buf.baseAddress!)
+                                          silu: silu, y: buf.baseAddress!, parallelism: workspace.parallelism)
                     }
                 }
             }
@@ -93,7 +93,7 @@ extension Tensor {
 
     /// GroupNorm (optionally + SiLU) in place, for activations nothing else needs.
     public mutating func applyGroupNorm(groups: Int = 32, weight: Tensor, bias: Tensor, eps: Float = 1e-6,
-                                        silu: Bool = false) {
+                                        silu: Bool = false, parallelism: Parallelism) {
         precondition(rank >= 2, "groupNorm: input \(shape) needs (B, C, …)")
         let b = shape[0], c = shape[1], spatial = shape.dropFirst(2).reduce(1, *)
         precondition(weight.count == c && bias.count == c, "groupNorm: affine \(weight.shape)/\(bias.shape) ≠ \(c)")
@@ -103,18 +103,18 @@ extension Tensor {
                 bias.data.withUnsafeBufferPointer { bb in
                     GroupNorm.forward(batch: b, channels: c, spatial: spatial, groups: groups, eps: eps,
                                       x: UnsafePointer(p), weight: w.baseAddress!, bias: bb.baseAddress!,
-                                      silu: silu, y: p)
+                                      silu: silu, y: p, parallelism: parallelism)
                 }
             }
         }
     }
 
     /// Elementwise `x·σ(x)`.
-    public func silu() -> Tensor {
+    public func silu(parallelism: Parallelism) -> Tensor {
         var out = self
         out.data.withUnsafeMutableBufferPointer { p in
             let base = p.baseAddress!
-            Parallel.forEach(p.count, grain: 1 << 16) { r in
+            parallelism.forEach(p.count, grain: 1 << 16) { r in
                 FastMath.siluInPlace(base + r.lowerBound, count: r.count)
             }
         }

@@ -17,8 +17,9 @@ enum SmallGEMM {
 
     /// `out (m, n) = x (m, k) · Wᵀ + bias`, W `(n, k)` row-major; m ≤ `maxRows` recommended.
     static func linear(_ x: UnsafePointer<Float>, rows m: Int, weight w: UnsafePointer<Float>, outFeatures n: Int,
-                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
-        Parallel.forEach(n, grain: grain(inFeatures: k)) { range in
+                       inFeatures k: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                       parallelism: Parallelism) {
+        parallelism.forEach(n, grain: grain(inFeatures: k)) { range in
             vg_linear_f32(x, m, k, w, k, range.lowerBound, range.upperBound, bias, out, n)
         }
     }

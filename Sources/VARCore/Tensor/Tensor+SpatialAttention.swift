@@ -5,7 +5,7 @@ extension Tensor {
     /// AttnBlock, docs/model.md §4.2): `q`, `k`, `v` are channel blocks `[0,c)`, `[c,2c)`, `[2c,3c)`;
     /// `w = softmax_j(qᵀk · c^(−1/2))`, `o[ch, i] = Σ_j w[i, j]·v[ch, j]`. Returns `(B, c, h, w)`.
     /// Two GEMMs per image; softmax in float32 with the row maximum subtracted.
-    public func spatialAttention() -> Tensor {
+    public func spatialAttention(parallelism: Parallelism) -> Tensor {
         precondition(rank == 4 && shape[1] % 3 == 0, "spatialAttention: input \(shape) must be (B, 3c, h, w)")
         let b = shape[0], c = shape[1] / 3, n = shape[2] * shape[3]
         let scale = 1 / Float(c).squareRoot()
@@ -19,13 +19,13 @@ extension Tensor {
                         let q = base + bi * 3 * c * n, k = q + c * n, v = k + c * n
                         // w (n, n) = qᵀ (n, c) · k (c, n) · scale
                         BLAS.gemm(transA: true, m: n, n: n, k: c, alpha: scale,
-                                  a: q, lda: n, b: k, ldb: n, c: w, ldc: n)
-                        Parallel.forEach(n, grain: 16) { rows in
+                                  a: q, lda: n, b: k, ldb: n, c: w, ldc: n, parallelism: parallelism)
+                        parallelism.forEach(n, grain: 16) { rows in
                             for i in rows { softmaxRow(w + i * n, n) }
                         }
                         // o (c, n) = v (c, n) · wᵀ (n, n)
                         BLAS.gemm(transB: true, m: c, n: n, k: n,
-                                  a: v, lda: n, b: w, ldb: n, c: o + bi * c * n, ldc: n)
+                                  a: v, lda: n, b: w, ldb: n, c: o + bi * c * n, ldc: n, parallelism: parallelism)
                     }
                 }
             }

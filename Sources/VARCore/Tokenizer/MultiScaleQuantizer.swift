@@ -50,8 +50,8 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
     // MARK: φ and the codebook
 
     /// `φ_{idx(si)}(h)` on a `(B, Cvae, last, last)` map (docs/model.md §4.5).
-    public func phi(_ h: Tensor, scale si: Int, workspace: ConvWorkspace? = nil) -> Tensor {
-        let conv = phis[phiIndex[si]](h, workspace: workspace ?? ConvWorkspace())
+    public func phi(_ h: Tensor, scale si: Int, workspace: ConvWorkspace) -> Tensor {
+        let conv = phis[phiIndex[si]](h, workspace: workspace)
         var out = conv
         let q = quantResi, keep = 1 - quantResi
         for i in 0..<out.count { out.data[i] = keep * h.data[i] + q * conv.data[i] }
@@ -77,7 +77,7 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
     /// Nearest code of every latent vector of `z` `(B, Cvae, pn, pn)`, returned batch-major,
     /// row-major (docs/model.md §4.7 step 2): `argmin_v ‖z‖² + ‖e_v‖² − 2·z·e_v`, first index on ties.
     /// `z·Eᵀ` is one GEMM; the sum is formed as the official `addmm` does.
-    public func nearestCodes(_ z: Tensor) -> [Int32] {
+    public func nearestCodes(_ z: Tensor, parallelism: Parallelism) -> [Int32] {
         let b = z.shape[0], c = z.shape[1], n = z.shape[2] * z.shape[3], v = vocabSize
         precondition(c == latentChannels, "nearestCodes: \(c) channels, codebook has \(latentChannels)")
         // (B·n, Cvae) rows
@@ -88,7 +88,8 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
             codebook.data.withUnsafeBufferPointer { e in
                 dots.withUnsafeMutableBufferPointer { d in
                     guard let rp = r.baseAddress, let ep = e.baseAddress, let dp = d.baseAddress else { return }
-                    BLAS.gemm(transB: true, m: b * n, n: v, k: c, a: rp, lda: c, b: ep, ldb: c, c: dp, ldc: v)
+                    BLAS.gemm(transB: true, m: b * n, n: v, k: c, a: rp, lda: c, b: ep, ldb: c, c: dp, ldc: v,
+                              parallelism: parallelism)
                 }
             }
         }
@@ -108,10 +109,10 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
 
     // MARK: ScaleTokenizer (docs/model.md §4.9)
 
-    public func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor) {
+    public func addScale(_ h: Tensor, scale si: Int, to fHat: inout Tensor, parallelism: Parallelism) {
         let up = upsamplers[si]
         let big = patchSizes[si] == latentSize ? h : h.resized(rows: up, cols: up)
-        let p = phi(big, scale: si)
+        let p = phi(big, scale: si, workspace: ConvWorkspace(parallelism: parallelism))
         precondition(p.shape == fHat.shape, "addScale: φ output \(p.shape) ≠ f̂ \(fHat.shape)")
         for i in 0..<fHat.count { fHat.data[i] += p.data[i] }
     }
@@ -126,14 +127,14 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
     // MARK: Whole pyramids (docs/model.md §4.7, §4.8, §4.10)
 
     /// Token pyramid of a continuous latent `f` `(B, Cvae, last, last)` (docs/model.md §4.7).
-    public func tokens(fromLatent f: Tensor) -> [[Int32]] {
+    public func tokens(fromLatent f: Tensor, parallelism: Parallelism) -> [[Int32]] {
         var residual = f
         var result: [[Int32]] = []
-        let ws = ConvWorkspace()
+        let ws = ConvWorkspace(parallelism: parallelism)
         for si in patchSizes.indices {
             let down = downsamplers[si]
             let z = patchSizes[si] == latentSize ? residual : residual.resized(rows: down, cols: down)
-            let idx = nearestCodes(z)
+            let idx = nearestCodes(z, parallelism: parallelism)
             let up = upsamplers[si]
             var h = embed(idx, scale: si)
             if patchSizes[si] != latentSize { h = h.resized(rows: up, cols: up) }
@@ -145,23 +146,25 @@ public struct MultiScaleQuantizer: ScaleTokenizer, Sendable {
     }
 
     /// `f̂ = Σ_s φ(U_s(E[idx_s]))` (docs/model.md §4.8), `(B, Cvae, last, last)`.
-    public func fHat(fromTokens tokens: [[Int32]]) -> Tensor {
+    public func fHat(fromTokens tokens: [[Int32]], parallelism: Parallelism) -> Tensor {
         precondition(tokens.count == patchSizes.count, "fHat: \(tokens.count) scales, expected \(patchSizes.count)")
         let b = tokens[0].count / (patchSizes[0] * patchSizes[0])
         var f = Tensor(zeros: [b, latentChannels, latentSize, latentSize])
-        for si in patchSizes.indices { addScale(embed(tokens[si], scale: si), scale: si, to: &f) }
+        for si in patchSizes.indices {
+            addScale(embed(tokens[si], scale: si), scale: si, to: &f, parallelism: parallelism)
+        }
         return f
     }
 
     /// Teacher-forcing inputs (docs/model.md §4.10): for scales 0…S−2 the next-scale input after adding the
     /// ground-truth scale, concatenated: `(B, L − pn₀², Cvae)` (679 positions for the official schedule).
-    public func teacherForcingInput(tokens: [[Int32]]) -> Tensor {
+    public func teacherForcingInput(tokens: [[Int32]], parallelism: Parallelism) -> Tensor {
         precondition(tokens.count == patchSizes.count, "teacherForcingInput: \(tokens.count) scales")
         let b = tokens[0].count / (patchSizes[0] * patchSizes[0])
         var f = Tensor(zeros: [b, latentChannels, latentSize, latentSize])
         var parts: [Tensor] = []   // each (B, pn², Cvae)
         for si in 0..<(patchSizes.count - 1) {
-            addScale(embed(tokens[si], scale: si), scale: si, to: &f)
+            addScale(embed(tokens[si], scale: si), scale: si, to: &f, parallelism: parallelism)
             parts.append(nextInput(f, after: si))
         }
         let c = latentChannels

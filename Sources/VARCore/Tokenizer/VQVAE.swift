@@ -23,9 +23,9 @@ public struct VQVAE: Sendable {
 
     /// Continuous latent `f = quant_conv(encoder(2x − 1))` of images `(B, 3, H, W)` in [0, 1];
     /// returns `(B, Cvae, H/2^(L−1), W/2^(L−1))`.
-    /// `workspace` holds the convolutions' scratch memory; pass the same one to successive calls
-    /// to avoid re-faulting it (a fresh one is made when omitted).
-    public func encode(_ image: Tensor, workspace: ConvWorkspace = ConvWorkspace()) -> Tensor {
+    /// `workspace` holds the convolutions' scratch memory and their `Parallelism`; pass the same one to
+    /// successive calls to avoid re-faulting it.
+    public func encode(_ image: Tensor, workspace: ConvWorkspace) -> Tensor {
         precondition(image.rank == 4 && image.shape[1] == 3, "encode: image \(image.shape) must be (B, 3, H, W)")
         var x = image
         for i in 0..<x.count { x.data[i] = 2 * x.data[i] - 1 }
@@ -35,7 +35,7 @@ public struct VQVAE: Sendable {
     /// Images `(B, 3, H, W)` in [0, 1] from a latent `f̂` `(B, Cvae, h, w)`:
     /// `(clamp(decoder(post_quant_conv(f̂)), −1, 1) + 1) / 2` (docs/model.md §4.4). The default workspace runs the 3×3
     /// convolutions as Winograd F(4×4, 3×3) (`ConvWorkspace.winogradTile`).
-    public func decode(_ fHat: Tensor, workspace: ConvWorkspace = ConvWorkspace(winogradTile: 4)) -> Tensor {
+    public func decode(_ fHat: Tensor, workspace: ConvWorkspace) -> Tensor {
         precondition(fHat.rank == 4 && fHat.shape[1] == config.zChannels,
                      "decode: latent \(fHat.shape) must be (B, \(config.zChannels), h, w)")
         var img = decoder(postQuantConv(fHat, workspace: workspace), workspace: workspace)
@@ -45,13 +45,23 @@ public struct VQVAE: Sendable {
         return img
     }
 
+    /// `encode` with a fresh workspace on `parallelism` (default: one worker per core).
+    public func encode(_ image: Tensor, parallelism: Parallelism = .allCores) -> Tensor {
+        encode(image, workspace: ConvWorkspace(parallelism: parallelism))
+    }
+
+    /// `decode` with a fresh workspace on `parallelism` (default: one worker per core), Winograd F(4×4, 3×3).
+    public func decode(_ fHat: Tensor, parallelism: Parallelism = .allCores) -> Tensor {
+        decode(fHat, workspace: ConvWorkspace(winogradTile: 4, parallelism: parallelism))
+    }
+
     /// Token pyramid of images `(B, 3, H, W)` in [0, 1] (docs/model.md §4.7); per scale `B·pn²` indices.
-    public func tokens(from image: Tensor) -> [[Int32]] {
-        quantizer.tokens(fromLatent: encode(image))
+    public func tokens(from image: Tensor, parallelism: Parallelism = .allCores) -> [[Int32]] {
+        quantizer.tokens(fromLatent: encode(image, parallelism: parallelism), parallelism: parallelism)
     }
 
     /// Images in [0, 1] from a token pyramid (docs/model.md §4.8).
-    public func decode(tokens: [[Int32]]) -> Tensor {
-        decode(quantizer.fHat(fromTokens: tokens))
+    public func decode(tokens: [[Int32]], parallelism: Parallelism = .allCores) -> Tensor {
+        decode(quantizer.fHat(fromTokens: tokens, parallelism: parallelism), parallelism: parallelism)
     }
 }

@@ -56,7 +56,7 @@ public struct VQVAEEncoder: Sendable {
         step(&h, ws) { midBlock1($0, workspace: ws) }
         step(&h, ws) { midAttention($0, workspace: ws) }
         step(&h, ws) { midBlock2($0, workspace: ws) }
-        normOut.apply(&h, silu: true)
+        normOut.apply(&h, silu: true, parallelism: ws.parallelism)
         return convOut(h, workspace: ws)
     }
 }
@@ -120,7 +120,7 @@ public struct VQVAEDecoder: Sendable {
             // The nearest 2× upsampling is fused into the convolution's input transform.
             if let up = level.upsample { step(&h, ws) { up($0, upsample2x: true, workspace: ws) } }
         }
-        normOut.apply(&h, silu: true)
+        normOut.apply(&h, silu: true, parallelism: ws.parallelism)
         return convOut(h, workspace: ws)
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// Errors of the tokenizer module.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
-    /// The configuration contradicts itself.
-    case invalidConfig(String)
+    /// The JSON's `kind` is `found`, not "vqvae".
+    case wrongKind(found: String)
     /// The checkpoint lacks a tensor needed to infer the configuration.
     case cannotInfer(key: String)
     /// A value outside the range `ConfigLimits` accepts (from the JSON, or inferred from the checkpoint).
@@ -13,8 +13,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .invalidConfig(let why):
-            return "invalid VQVAE configuration: \(why). HINT: check weights/vqvae.json against docs/design.md."
+        case .wrongKind(let found):
+            return "invalid VQVAE configuration: kind is \"\(DisplayText.escaped(found))\", expected \"vqvae\". "
+                + (found == "var" ? "HINT: this is a VAR model, not a VQVAE; pass the VQVAE checkpoint in its place."
+                                  : "HINT: a VQVAE JSON has \"kind\": \"vqvae\" (docs/design.md).")
         case .cannotInfer(let key):
             return "cannot infer the VQVAE configuration: tensor \(DisplayText.escaped(key)) not found or not of the "
                 + "expected rank. HINT: is this a VQVAE checkpoint? Non-official models need a JSON configuration beside the .pth."
@@ -73,7 +75,7 @@ public struct VQVAEConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let kind = try c.decodeIfPresent(String.self, forKey: .kind), kind != "vqvae" {
-            throw TokenizerError.invalidConfig("kind is \"\(DisplayText.escaped(kind))\", expected \"vqvae\"")
+            throw TokenizerError.wrongKind(found: kind)
         }
         self.init(vocabSize: try c.decode(Int.self, forKey: .vocabSize),
                   zChannels: try c.decode(Int.self, forKey: .zChannels),

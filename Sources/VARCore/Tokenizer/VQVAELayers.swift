@@ -35,13 +35,13 @@ public struct GroupNormLayer: Sendable {
         bias = w("bias", [c])
     }
 
-    public func callAsFunction(_ x: Tensor, silu: Bool, workspace: ConvWorkspace? = nil) -> Tensor {
+    public func callAsFunction(_ x: Tensor, silu: Bool, workspace: ConvWorkspace) -> Tensor {
         x.groupNorm(groups: 32, weight: weight, bias: bias, eps: 1e-6, silu: silu, workspace: workspace)
     }
 
     /// In place, for an activation nothing else needs.
-    public func apply(_ x: inout Tensor, silu: Bool) {
-        x.applyGroupNorm(groups: 32, weight: weight, bias: bias, eps: 1e-6, silu: silu)
+    public func apply(_ x: inout Tensor, silu: Bool, parallelism: Parallelism) {
+        x.applyGroupNorm(groups: 32, weight: weight, bias: bias, eps: 1e-6, silu: silu, parallelism: parallelism)
     }
 }
 
@@ -65,7 +65,7 @@ public struct ResnetBlock: Sendable {
         let a = norm1(x, silu: true, workspace: workspace)
         var h = conv1(a, workspace: workspace)
         workspace.recycle(consume a)
-        norm2.apply(&h, silu: true)
+        norm2.apply(&h, silu: true, parallelism: workspace.parallelism)
         let shortcut = ninShortcut.map { $0(x, workspace: workspace) } ?? x
         // The residual add is fused into conv2's output initialisation.
         let out = conv2(h, residual: shortcut, workspace: workspace)
@@ -92,7 +92,7 @@ public struct AttnBlock: Sendable {
         let y = norm(x, silu: false, workspace: workspace)
         let q = qkv(y, workspace: workspace)                   // (B, 3c, h, w)
         workspace.recycle(consume y)
-        let o = q.spatialAttention()                           // (B, c, h, w)
+        let o = q.spatialAttention(parallelism: workspace.parallelism)   // (B, c, h, w)
         workspace.recycle(consume q)
         let out = projOut(o, residual: x, workspace: workspace)
         workspace.recycle(consume o)

@@ -77,7 +77,7 @@ public struct VARConfig: Codable, Sendable, Equatable {
             throw VARConfigError.unreadable(path: path, reason: DisplayText.escaped(JSONErrorText.describe(error), limit: 400))
         }
         if config.kind != "var" {
-            throw VARConfigError.invalid("\(DisplayText.escaped(path)): kind is \"\(DisplayText.escaped(config.kind))\", expected \"var\"")
+            throw VARConfigError.wrongKind(path: path, found: config.kind)
         }
         do { try config.validate() } catch VARConfigError.outOfRange(let v) { throw VARConfigError.outOfRange(v.from(path)) }
         return config
@@ -132,7 +132,7 @@ public struct VARConfig: Codable, Sendable, Equatable {
     public init(inferringFromShapes shapeOf: (String) -> [Int]?, names: [String]) throws {
         func need(_ key: String, rank: Int) throws -> [Int] {
             guard let s = shapeOf(key), s.count == rank else {
-                throw VARConfigError.cannotInfer("tensor \(key) is missing or not of rank \(rank)")
+                throw VARConfigError.missingTensor(key: key, rank: rank)
             }
             return s
         }
@@ -143,7 +143,7 @@ public struct VARConfig: Codable, Sendable, Equatable {
         }
         let depth = blockIDs.count
         guard depth > 0, blockIDs.max() == depth - 1 else {
-            throw VARConfigError.cannotInfer("no contiguous blocks.N.* tensors found")
+            throw VARConfigError.noBlocks
         }
         guard depth <= ConfigLimits.maxDepth else {
             throw VARConfigError.outOfRange(LimitViolation(field: "depth (blocks.N.* in the file)", value: String(depth),
@@ -161,8 +161,7 @@ public struct VARConfig: Codable, Sendable, Equatable {
         let scales = try need("lvl_embed.weight", rank: 2)[0]
         let positions = try need("pos_1LC", rank: 3)[1]
         guard positions == 680, scales == VARConfig.officialPatchSizes.count else {
-            throw VARConfigError.cannotInfer("\(positions) positions in \(scales) scales is not the official schedule; "
-                                             + "put a JSON config (docs/design.md) beside the checkpoint")
+            throw VARConfigError.unofficialSchedule(positions: positions, scales: scales)
         }
         let hidden = shapeOf("blocks.0.ffn.fc1.weight")?.first ?? 4 * width
         // A zero width gives a non-finite ratio, which `validate()` refuses below.
@@ -210,9 +209,16 @@ public struct SamplingDefaults: Codable, Sendable, Equatable {
 
 /// Errors of the model configuration.
 public enum VARConfigError: Error, CustomStringConvertible, Equatable {
+    /// The JSON could not be read or parsed (`reason`: the file or JSON problem, in words).
     case unreadable(path: String, reason: String)
-    case invalid(String)
-    case cannotInfer(String)
+    /// The JSON's `kind` is `found`, not "var".
+    case wrongKind(path: String, found: String)
+    /// Inference from the checkpoint: tensor `key` is missing or not of rank `rank`.
+    case missingTensor(key: String, rank: Int)
+    /// Inference from the checkpoint: no `blocks.0.*` … `blocks.(d−1).*` tensors.
+    case noBlocks
+    /// Inference from the checkpoint: `positions` positions in `scales` scales are not the official schedule.
+    case unofficialSchedule(positions: Int, scales: Int)
     /// A value outside the range `ConfigLimits` accepts (from the JSON, or inferred from the checkpoint).
     case outOfRange(LimitViolation)
 
@@ -222,9 +228,19 @@ public enum VARConfigError: Error, CustomStringConvertible, Equatable {
         case let .outOfRange(v):
             return "invalid VAR config: \(v)\nHINT: the limits are listed in docs/security.md; check the model JSON "
                 + "(docs/design.md) or the checkpoint it describes."
-        case let .invalid(m): return "invalid VAR config: \(m)"
-        case let .cannotInfer(m):
-            return "cannot infer the VAR configuration from the checkpoint: \(m). HINT: write a JSON config (docs/design.md)"
+        case let .wrongKind(path, found):
+            return "invalid VAR config: \(DisplayText.escaped(path)): kind is \"\(DisplayText.escaped(found))\", expected \"var\""
+        case let .missingTensor(key, rank):
+            return Self.cannotInfer("tensor \(DisplayText.escaped(key)) is missing or not of rank \(rank)")
+        case .noBlocks:
+            return Self.cannotInfer("no contiguous blocks.N.* tensors found")
+        case let .unofficialSchedule(positions, scales):
+            return Self.cannotInfer("\(positions) positions in \(scales) scales is not the official schedule; "
+                                    + "put a JSON config (docs/design.md) beside the checkpoint")
         }
+    }
+
+    private static func cannotInfer(_ why: String) -> String {
+        "cannot infer the VAR configuration from the checkpoint: \(why). HINT: write a JSON config (docs/design.md)"
     }
 }

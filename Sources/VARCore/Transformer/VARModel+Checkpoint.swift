@@ -28,8 +28,9 @@ extension VARModel {
     /// layers' matrices are held (float16: rounded once here, tensor by tensor). `inPlace` reads float32 matrices
     /// from the file's memory map instead of copying them: no copy and a quicker load, but on the project machine
     /// the products ran ~8% slower on those pages than on a copy (docs/performance.md §3), so copying is the default.
+    /// int8 matrices are quantized on `parallelism` (default: one worker per core).
     public static func load(path: String, config: VARConfig? = nil, precision: WeightPrecision = .float32,
-                            inPlace: Bool = false) throws -> VARModel {
+                            inPlace: Bool = false, parallelism: Parallelism = .allCores) throws -> VARModel {
         let checkpoint = try Checkpoint(path: path)
         let cfg = try config ?? VARConfig.forCheckpoint(at: path, checkpoint: checkpoint)
         try cfg.validate()
@@ -37,7 +38,8 @@ extension VARModel {
             try ConfigLimits.requireBacked(weights: ConfigLimits.transformerWeights(cfg) ?? Int.max, checkpoint: checkpoint)
         } catch let v as LimitViolation { throw VARConfigError.outOfRange(v) }
         let reader = WeightReader(checkpoint, optional: optionalKeys(for: cfg))
-        let model = VARModel(config: cfg, precision: precision, inPlace: inPlace, weights: reader.root)
+        let model = VARModel(config: cfg, precision: precision, inPlace: inPlace, parallelism: parallelism,
+                             weights: reader.root)
         try reader.finish()
         return model
     }

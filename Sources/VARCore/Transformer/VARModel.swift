@@ -54,21 +54,24 @@ public final class VARModel {
     /// `attn_bias_for_masking`, `blocks.N.attn.zero_k_bias`) are recomputed and never requested; declare
     /// them optional to the reader with `VARModel.optionalKeys(for:)`. The linear layers' weight matrices
     /// (blocks' qkv, proj, fc1, fc2, ada and the head's) are stored with `precision.effective`; embeddings,
-    /// biases and norms stay float32. Float32 matrices come from `inPlace` when it has them (no copy).
+    /// biases and norms stay float32. Float32 matrices come from `inPlace` when it has them (no copy). int8
+    /// matrices are quantized on `parallelism` (default: one worker per core).
     public convenience init(config: VARConfig, precision: WeightPrecision = .float32, inPlace: Bool = false,
-                            weights w: some WeightSource) {
-        self.init(config: config, precision: precision, int8Group: Int8GEMM.groupSize, inPlace: inPlace, weights: w)
+                            parallelism: Parallelism = .allCores, weights w: some WeightSource) {
+        self.init(config: config, precision: precision, int8Group: Int8GEMM.groupSize, inPlace: inPlace,
+                  parallelism: parallelism, weights: w)
     }
 
     /// `int8Group`: inputs per int8 weight scale (0: per row; measured alternatives, docs/quantization.md).
-    init(config: VARConfig, precision: WeightPrecision, int8Group: Int, inPlace: Bool, weights w: some WeightSource) {
+    init(config: VARConfig, precision: WeightPrecision, int8Group: Int, inPlace: Bool, parallelism: Parallelism,
+         weights w: some WeightSource) {
         self.config = config
         weightPrecision = precision.effective
         func matrix(_ scope: any WeightSource, _ name: String, _ shape: [Int], _ p: WeightPrecision) -> LinearWeight {
             if inPlace, p.effective == .float32, let m = scope.inPlace(name, shape) {
                 return LinearWeight(mapped: m, shape: shape)
             }
-            return LinearWeight(scope(name, shape), precision: p, int8Group: int8Group)
+            return LinearWeight(scope(name, shape), precision: p, int8Group: int8Group, parallelism: parallelism)
         }
         let C = config.width, L = config.tokenCount
         let start = w("pos_start", [1, 1, C])

@@ -13,7 +13,11 @@ public final class VARWorkspace {
     /// Time by operation of every forward on this workspace, when not nil (set it to `OpProfile()` to start).
     public var profile: OpProfile?
 
-    public init() {}
+    /// The workers of every forward on this workspace (and of the sampling of the generator that owns it).
+    public let parallelism: Parallelism
+
+    /// Default: one worker per core.
+    public init(parallelism: Parallelism = .allCores) { self.parallelism = parallelism }
 
     /// Bytes currently held.
     public var bytes: Int {
@@ -40,7 +44,7 @@ public final class VARWorkspace {
 
         /// One forward of `rows` rows over `n` new positions ending at key position `keys`, with the largest
         /// block-causal query group `group` and logits for `logitPositions` positions per row. Attention keeps
-        /// one score slice per core (`Parallel.processorCount`). A float16 model widens each block matrix (and
+        /// one score slice per core (`Parallelism.processorCount`). A float16 model widens each block matrix (and
         /// the head's) of a product with at least `HalfGEMM.wholeRows` rows into `weights`.
         public mutating func forward(_ c: VARConfig, rows: Int, n: Int, keys: Int, group: Int, logitPositions: Int,
                                      precision: WeightPrecision = .float32) {
@@ -48,7 +52,7 @@ public final class VARWorkspace {
             x = max(x, R * C); y = max(y, R * C); qkv = max(qkv, R * 3 * C); attn = max(attn, R * C)
             hidden = max(hidden, R * c.mlpHidden)
             let slice = CachedAttention.scoreSlice(maxGroup: group, keys: keys, headDim: c.headDim)
-            scores = max(scores, Parallel.processorCount * slice)
+            scores = max(scores, Parallelism.processorCount * slice)
             logits = max(logits, rows * logitPositions * c.vocabSize)
             if precision.effective == .int8 {    // the quantized inputs of the widest product
                 let g = Int8GEMM.groupSize, kC = Int8GEMM.paddedWidth(C), kH = Int8GEMM.paddedWidth(c.mlpHidden)
@@ -122,8 +126,9 @@ public final class VARSession {
         }
         condSilu = s
         let rows = labels.count
-        ada = model.blocks.map { b in VARSession.linear(s, rows: rows, b.ada, b.adaBias) }
-        headMod = VARSession.linear(s, rows: rows, model.headAda, model.headAdaBias)
+        let par = workspace.parallelism
+        ada = model.blocks.map { b in VARSession.linear(s, rows: rows, b.ada, b.adaBias, parallelism: par) }
+        headMod = VARSession.linear(s, rows: rows, model.headAda, model.headAdaBias, parallelism: par)
         conditionBytes = VARSession.conditionBytes(c, rows: rows)
         workspace.accountant?.charge(conditionBytes, to: .activations)
     }
@@ -165,7 +170,7 @@ public final class VARSession {
                         let dst = x + (b * n + first) * C
                         for i in 0..<m { (dst + i * C).update(from: model.wordEmbedBias.data, count: C) }
                         BLAS.gemm(transB: true, m: m, n: C, k: Cv, a: latents + b * m * Cv, lda: Cv,
-                                  b: w, ldb: Cv, beta: 1, c: dst, ldc: C)
+                                  b: w, ldb: Cv, beta: 1, c: dst, ldc: C, parallelism: workspace.parallelism)
                         for i in 0..<m {
                             let row = dst + i * C, pos = lp + (p0 + first + i) * C
                             for j in 0..<C { row[j] += pos[j] }
@@ -201,14 +206,14 @@ public final class VARSession {
             groups.append(.init(start: max(begins[si], p0) - p0, end: ends[si] - p0, keyEnd: ends[si]))
         }
         let R = rows * n
-        let ws = workspace
+        let ws = workspace, par = ws.parallelism
         let x = ws.x.pointer
         let y = ws.y.reserve(R * C), qkv = ws.qkv.reserve(R * 3 * C), attn = ws.attn.reserve(R * C)
         let hidden = ws.hidden.reserve(R * c.mlpHidden)
         let maxGroup = groups.map { $0.end - $0.start }.max() ?? 0
         // One score slice per core, not per current worker: the buffer's size must not depend on `--threads`
         // (or on another thread changing it), so that `Plan` predicts it exactly.
-        let slots = Parallel.processorCount
+        let slots = Parallelism.processorCount
         let slice = CachedAttention.scoreSlice(maxGroup: maxGroup, keys: p1, headDim: c.headDim)
         let scores = ws.scores.reserve(slots * slice)
         let lin = { (w: LinearWeight) in 2 * Double(R) * Double(w.inFeatures * w.outFeatures) }
@@ -223,37 +228,42 @@ public final class VARSession {
                 // a = (γ1, γ2, s1, s2, β1, β2) per row, docs/model.md §5.2.
                 ws.timed(.layerNorm) {
                     Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 2 * C,
-                                                  shift: a + 4 * C, modStride: 6 * C, into: y)
+                                                  shift: a + 4 * C, modStride: 6 * C, into: y, parallelism: par)
                 }
                 ws.timed(.qkv, flops: lin(blk.qkv)) {
-                    VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv, scratch: ws.weights)
+                    VARSession.linear(y, rows: R, blk.qkv, blk.qkvBias, into: qkv, scratch: ws.weights, parallelism: par)
                 }
                 ws.timed(.attentionPrepare) {
-                    CachedAttention.prepare(qkv: qkv, n: n, p0: p0, scaleMul: blk.scaleMul, cache: cache, block: bi)
+                    CachedAttention.prepare(qkv: qkv, n: n, p0: p0, scaleMul: blk.scaleMul, cache: cache, block: bi,
+                                            parallelism: par)
                 }
                 ws.timed(.attention, flops: attnFlops()) {
                     CachedAttention.attend(qkv: qkv, n: n, groups: groups, cache: cache, block: bi, scores: scores,
-                                           slots: slots, out: attn)
+                                           slots: slots, out: attn, parallelism: par)
                 }
                 ws.timed(.proj, flops: lin(blk.proj)) {
-                    VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y, scratch: ws.weights)
+                    VARSession.linear(attn, rows: R, blk.proj, blk.projBias, into: y, scratch: ws.weights, parallelism: par)
                 }
                 ws.timed(.residual) {
-                    Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C)
+                    Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a, gateStride: 6 * C,
+                                              parallelism: par)
                 }
                 ws.timed(.layerNorm) {
                     Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: a + 3 * C,
-                                                  shift: a + 5 * C, modStride: 6 * C, into: y)
+                                                  shift: a + 5 * C, modStride: 6 * C, into: y, parallelism: par)
                 }
                 ws.timed(.fc1, flops: lin(blk.fc1)) {
-                    VARSession.linear(y, rows: R, blk.fc1, blk.fc1Bias, into: hidden, scratch: ws.weights)
+                    VARSession.linear(y, rows: R, blk.fc1, blk.fc1Bias, into: hidden, scratch: ws.weights,
+                                      parallelism: par)
                 }
-                ws.timed(.gelu) { Elementwise.geluTanh(hidden, count: R * c.mlpHidden) }
+                ws.timed(.gelu) { Elementwise.geluTanh(hidden, count: R * c.mlpHidden, parallelism: par) }
                 ws.timed(.fc2, flops: lin(blk.fc2)) {
-                    VARSession.linear(hidden, rows: R, blk.fc2, blk.fc2Bias, into: y, scratch: ws.weights)
+                    VARSession.linear(hidden, rows: R, blk.fc2, blk.fc2Bias, into: y, scratch: ws.weights,
+                                      parallelism: par)
                 }
                 ws.timed(.residual) {
-                    Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C)
+                    Elementwise.gatedResidual(x, y, rows: R, width: C, rowsPerSample: n, gate: a + C, gateStride: 6 * C,
+                                              parallelism: par)
                 }
             }
         }
@@ -265,14 +275,15 @@ public final class VARSession {
             headMod.withUnsafeBufferPointer { hBuf in
                 guard let h = hBuf.baseAddress else { return }
                 Elementwise.layerNormModulate(x, rows: R, width: C, rowsPerSample: n, scale: h, shift: h + C,
-                                              modStride: 2 * C, into: y)
+                                              modStride: 2 * C, into: y, parallelism: par)
             }
             if skip == 0 {
-                VARSession.linear(y, rows: R, model.head, model.headBias, into: logits, scratch: ws.weights)
+                VARSession.linear(y, rows: R, model.head, model.headBias, into: logits, scratch: ws.weights,
+                                  parallelism: par)
             } else {
                 for r in 0..<rows {
                     VARSession.linear(y + (r * n + skip) * C, rows: m, model.head, model.headBias,
-                                      into: logits + r * m * c.vocabSize, scratch: ws.weights)
+                                      into: logits + r * m * c.vocabSize, scratch: ws.weights, parallelism: par)
                 }
             }
         }
@@ -284,7 +295,7 @@ public final class VARSession {
     /// `out (rows, out) = x (rows, in) · Wᵀ + bias`. float32 weights (own or mapped): `SmallGEMM` for few rows, else BLAS;
     /// float16 weights: `HalfGEMM` (with `scratch`, many-row products widen the whole matrix into it).
     static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: LinearWeight, _ bias: Tensor,
-                       into out: UnsafeMutablePointer<Float>, scratch: ScratchBuffer? = nil) {
+                       into out: UnsafeMutablePointer<Float>, scratch: ScratchBuffer? = nil, parallelism: Parallelism) {
         let outF = w.outFeatures, inF = w.inFeatures
         bias.data.withUnsafeBufferPointer { bb in
             guard let bp = bb.baseAddress else { return }
@@ -293,34 +304,43 @@ public final class VARSession {
                 h.withUnsafeBufferPointer { wb in
                     guard let wp = wb.baseAddress else { return }
                     HalfGEMM.linear(x, rows: rows, weight: wp, outFeatures: outF, inFeatures: inF, bias: bp, into: out,
-                                    scratch: scratch)
+                                    scratch: scratch, parallelism: parallelism)
                 }
             case let .int8(q):
-                Int8GEMM.linear(x, rows: rows, weight: q, bias: bp, into: out, scratch: scratch)
+                Int8GEMM.linear(x, rows: rows, weight: q, bias: bp, into: out, scratch: scratch, parallelism: parallelism)
             case let .float32(f):
                 f.withUnsafeBufferPointer { wb in
-                    if let wp = wb.baseAddress { linear32(x, rows: rows, weight: wp, outF, inF, bias: bp, into: out) }
+                    if let wp = wb.baseAddress {
+                        linear32(x, rows: rows, weight: wp, outF, inF, bias: bp, into: out, parallelism: parallelism)
+                    }
                 }
             case let .mapped(m):
-                if let wp = m.buffer.baseAddress { linear32(x, rows: rows, weight: wp, outF, inF, bias: bp, into: out) }
+                if let wp = m.buffer.baseAddress {
+                    linear32(x, rows: rows, weight: wp, outF, inF, bias: bp, into: out, parallelism: parallelism)
+                }
             }
         }
     }
 
     private static func linear32(_ x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, _ outF: Int,
-                                 _ inF: Int, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+                                 _ inF: Int, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                                 parallelism: Parallelism) {
         if rows <= SmallGEMM.maxRows {
-            SmallGEMM.linear(x, rows: rows, weight: weight, outFeatures: outF, inFeatures: inF, bias: bias, into: out)
+            SmallGEMM.linear(x, rows: rows, weight: weight, outFeatures: outF, inFeatures: inF, bias: bias, into: out,
+                             parallelism: parallelism)
         } else {
-            BLAS.linear(x, rows: rows, weight: weight, outFeatures: outF, inFeatures: inF, bias: bias, into: out)
+            BLAS.linear(x, rows: rows, weight: weight, outFeatures: outF, inFeatures: inF, bias: bias, into: out,
+                        parallelism: parallelism)
         }
     }
 
-    static func linear(_ x: [Float], rows: Int, _ w: LinearWeight, _ bias: Tensor) -> [Float] {
+    static func linear(_ x: [Float], rows: Int, _ w: LinearWeight, _ bias: Tensor, parallelism: Parallelism) -> [Float] {
         var out = [Float](repeating: 0, count: rows * w.outFeatures)
         x.withUnsafeBufferPointer { xb in
             out.withUnsafeMutableBufferPointer { ob in
-                if let xp = xb.baseAddress, let op = ob.baseAddress { linear(xp, rows: rows, w, bias, into: op) }
+                if let xp = xb.baseAddress, let op = ob.baseAddress {
+                    linear(xp, rows: rows, w, bias, into: op, parallelism: parallelism)
+                }
             }
         }
         return out
@@ -330,10 +350,11 @@ public final class VARSession {
 extension VARModel {
     /// The teacher-forced forward (docs/model.md §5.6): labels `(B)` and inputs `(B, L − 1, Cvae)` (docs/model.md §4.10) →
     /// logits `(B, L, V)` for every position, with the block-causal mask. No label dropout.
-    public func teacherForcedLogits(labels: [Int], inputs: Tensor) -> Tensor {
+    public func teacherForcedLogits(labels: [Int], inputs: Tensor, parallelism: Parallelism = .allCores) -> Tensor {
         let c = config, L = c.tokenCount, B = labels.count
         precondition(inputs.shape == [B, L - 1, c.zChannels], "teacher-forced inputs must be (B, L−1, Cvae)")
-        let session = VARSession(model: self, labels: labels, capacity: L)
+        let session = VARSession(model: self, labels: labels, capacity: L,
+                                 workspace: VARWorkspace(parallelism: parallelism))
         inputs.data.withUnsafeBufferPointer { session.embed(latents: $0.baseAddress, inputBatch: B, p0: 0, n: L) }
         let logits = session.forward(n: L)
         return Tensor(shape: [B, L, c.vocabSize], data: Array(UnsafeBufferPointer(start: logits, count: B * L * c.vocabSize)))

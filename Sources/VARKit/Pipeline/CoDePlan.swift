@@ -17,8 +17,10 @@ public struct CoDePlan: Sendable {
         guard S > 1, (1...(S - 1)).contains(n) else {
             throw PipelineError.draftStepsOutOfRange(draftSteps: n, scaleCount: S)
         }
-        do { try CoDeGenerator.checkPair(drafter.config, refiner.config, draftSteps: n) } catch {
-            throw PipelineError.incompatiblePair(reason: "\(error)")
+        do {
+            try CoDeGenerator.checkPair(drafter.config, refiner.config, draftSteps: n)
+        } catch GenerationError.incompatiblePair(let property, let d, let r) {
+            throw PipelineError.incompatiblePair(property: property, drafter: d, refiner: r)
         }
         self.drafter = drafter; self.refiner = refiner; self.draftSteps = n
     }

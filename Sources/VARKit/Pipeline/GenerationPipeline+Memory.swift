@@ -26,7 +26,7 @@ extension GenerationPipeline {
     public static func predictMemory(_ configuration: PipelineConfiguration, vqvae: VQVAEConfig, vqvaeWeightBytes: Int,
                                      vqvaeFileBytes: Int) -> MemoryPrediction {
         let models = configuration.roles.map { entry in
-            MemoryPrediction.Model(role: entry.role.description, config: entry.source.config,
+            MemoryPrediction.Model(role: entry.role, config: entry.source.config,
                                    fileBytes: entry.source.fileBytes, precision: entry.source.precision)
         }
         return MemoryPrediction(vqvae: vqvae, vqvaeWeightBytes: vqvaeWeightBytes, vqvaeFileBytes: vqvaeFileBytes,

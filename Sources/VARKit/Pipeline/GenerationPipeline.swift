@@ -5,9 +5,12 @@ import Foundation
 /// The run's memory is predicted from the configurations and file sizes before anything is loaded
 /// (`prediction`); the `accountant` is charged with each model's weights, with a checkpoint's pages while it
 /// loads, and (through the generator) with the KV arena, activations and work buffers.
-/// Not thread-safe: one call at a time.
+/// Every kernel it runs uses `parallelism` (from `configuration.threads`), passed down as a value, so pipelines
+/// with different thread counts can live in one process. Not thread-safe: one call at a time.
 public final class GenerationPipeline {
     public let configuration: PipelineConfiguration
+    /// The workers of the engine's loops and large BLAS products (`configuration.threads`, default all cores).
+    public var parallelism: Parallelism { configuration.parallelism }
     public let tokenizer: ImageTokenizer
     public let accountant: MemoryAccountant
     /// The run's memory, predicted before loading (`predictMemory(batch:)` gives a batch's peak).
@@ -22,7 +25,6 @@ public final class GenerationPipeline {
     /// Loads every model (the slow part of start-up). `onLoad` is told each file before it is read.
     public convenience init(_ configuration: PipelineConfiguration, accountant: MemoryAccountant = MemoryAccountant(),
                             onLoad: (String) -> Void = { _ in }) throws {
-        Self.applyThreads(configuration.threads)
         let prediction = try Self.predictMemory(configuration)
         onLoad(configuration.tokenizer)
         let tokenizer = try ImageTokenizer(path: configuration.tokenizer, accountant: accountant)
@@ -33,8 +35,8 @@ public final class GenerationPipeline {
             accountant.charge(pages, to: .checkpointPages)
             defer { accountant.release(pages, from: .checkpointPages) }
             // The mapping closes on return unless the matrices are used in place.
-            let model = try source.load()
-            accountant.charge(model.weightBytes, to: .weights(role.description))
+            let model = try source.load(parallelism: configuration.parallelism)
+            accountant.charge(model.weightBytes, to: .weights(role))
             loaded.append(model)
         }
         try self.init(configuration, tokenizer: tokenizer, drafter: loaded[0], refiner: loaded.count > 1 ? loaded[1] : nil,
@@ -46,11 +48,10 @@ public final class GenerationPipeline {
     /// and predicts the memory from the configurations. `refiner` nil (or the drafter) for a CoDe pair of one model.
     public convenience init(_ configuration: PipelineConfiguration, tokenizer: ImageTokenizer, tokenizerWeightBytes: Int,
                             drafter: VARModel, refiner: VARModel?, accountant: MemoryAccountant = MemoryAccountant()) throws {
-        Self.applyThreads(configuration.threads)
-        accountant.charge(tokenizerWeightBytes, to: .weights("vqvae"))
+        accountant.charge(tokenizerWeightBytes, to: .vqvaeWeights)
         let models = refiner.map { $0 === drafter ? [drafter] : [drafter, $0] } ?? [drafter]
         for (i, entry) in configuration.roles.enumerated() where i < models.count {
-            accountant.charge(models[i].weightBytes, to: .weights(entry.role.description))
+            accountant.charge(models[i].weightBytes, to: .weights(entry.role))
         }
         let prediction = Self.predictMemory(configuration, vqvae: tokenizer.config, vqvaeWeightBytes: tokenizerWeightBytes,
                                             vqvaeFileBytes: fileSize(configuration.tokenizer))
@@ -69,12 +70,14 @@ public final class GenerationPipeline {
         self.prediction = prediction
         switch configuration.models {
         case .plain:
-            let g = try VARGenerator(model: drafter, tokenizer: tokenizer.vqvae.quantizer)
+            let g = try VARGenerator(model: drafter, tokenizer: tokenizer.vqvae.quantizer,
+                                     workspace: VARWorkspace(parallelism: configuration.parallelism))
             g.account(to: accountant)
             generator = .plain(g)
         case let .collaborative(plan):
             let g = try CoDeGenerator(drafter: drafter, refiner: refiner ?? drafter, tokenizer: tokenizer.vqvae.quantizer,
-                                      draftSteps: plan.draftSteps)
+                                      draftSteps: plan.draftSteps,
+                                      workspace: VARWorkspace(parallelism: configuration.parallelism))
             g.account(to: accountant)
             generator = .collaborative(g)
         }
@@ -92,13 +95,6 @@ public final class GenerationPipeline {
 
     /// The loaded transformers: the plain model or the drafter, and the refiner (nil for plain VAR).
     public var models: (drafter: VARModel, refiner: VARModel?) { (drafterModel, refinerModel) }
-
-    /// Sets the threads of OpenBLAS and of the engine's loops (nil: unchanged). OpenBLAS's thread count is
-    /// process-wide C state; a pipeline sets it from its configuration when it is built.
-    public static func applyThreads(_ n: Int?) {
-        guard let n else { return }
-        Parallel.setThreadCount(n)
-    }
 
     /// The primary model's configuration (classes, schedule).
     public var config: VARConfig { configuration.config }
@@ -129,7 +125,7 @@ public final class GenerationPipeline {
         accountant.charge(decode, to: .vqvaeDecode)
         defer { accountant.release(decode, from: .vqvaeDecode) }
         let decodeStart = Date()
-        let images = try RGBImage.images(from: tokenizer.vqvae.decode(result.fHat))
+        let images = try RGBImage.images(from: tokenizer.vqvae.decode(result.fHat, parallelism: parallelism))
         return GeneratedBatch(index: 0, count: 1, firstImage: 0, labels: labels, seeds: seeds, images: images,
                               tokens: result.tokens, transformerSeconds: decodeStart.timeIntervalSince(start),
                               decodeSeconds: Date().timeIntervalSince(decodeStart))
@@ -162,11 +158,11 @@ public final class GenerationPipeline {
 
     /// Images from a token pyramid (docs/model.md §4.8).
     public func decode(tokens: [[Int32]]) throws -> [RGBImage] {
-        try tokenizer.decode(tokens: tokens)
+        try tokenizer.decode(tokens: tokens, parallelism: parallelism)
     }
 
     /// The image encoded to tokens and decoded again, with its tokens.
     public func reconstruct(_ image: RGBImage) throws -> (image: RGBImage, tokens: [[Int32]]) {
-        try tokenizer.reconstruct(image)
+        try tokenizer.reconstruct(image, parallelism: parallelism)
     }
 }

@@ -13,7 +13,7 @@ public final class ImageTokenizer {
         defer { accountant?.release(pages, from: .checkpointPages) }
         let checkpoint = try Checkpoint(path: path)
         vqvae = try VQVAE(checkpoint: checkpoint, config: try VQVAEConfig.forCheckpoint(at: path, checkpoint))
-        accountant?.charge(VQVAE.weightBytes(checkpoint: checkpoint), to: .weights("vqvae"))
+        accountant?.charge(VQVAE.weightBytes(checkpoint: checkpoint), to: .vqvaeWeights)
         self.path = path
     }
 
@@ -29,19 +29,21 @@ public final class ImageTokenizer {
 
     public var config: VQVAEConfig { vqvae.config }
 
-    /// Images from a token pyramid (docs/model.md §4.8); per scale `(B, pn²)`.
-    public func decode(tokens: [[Int32]]) throws -> [RGBImage] {
-        try RGBImage.images(from: vqvae.decode(tokens: tokens))
+    /// Images from a token pyramid (docs/model.md §4.8); per scale `(B, pn²)`. Runs on `parallelism`
+    /// (default: one worker per core), as do the other calls.
+    public func decode(tokens: [[Int32]], parallelism: Parallelism = .allCores) throws -> [RGBImage] {
+        try RGBImage.images(from: vqvae.decode(tokens: tokens, parallelism: parallelism))
     }
 
     /// The token pyramid of an image of the VQVAE's resolution (docs/model.md §4.7); per scale `(1, pn²)`.
-    public func tokens(from image: RGBImage) -> [[Int32]] {
-        vqvae.tokens(from: image.tensor())
+    public func tokens(from image: RGBImage, parallelism: Parallelism = .allCores) -> [[Int32]] {
+        vqvae.tokens(from: image.tensor(), parallelism: parallelism)
     }
 
     /// The image encoded to tokens and decoded again, with its tokens.
-    public func reconstruct(_ image: RGBImage) throws -> (image: RGBImage, tokens: [[Int32]]) {
-        let tokens = tokens(from: image)
-        return (try decode(tokens: tokens)[0], tokens)
+    public func reconstruct(_ image: RGBImage,
+                            parallelism: Parallelism = .allCores) throws -> (image: RGBImage, tokens: [[Int32]]) {
+        let tokens = tokens(from: image, parallelism: parallelism)
+        return (try decode(tokens: tokens, parallelism: parallelism)[0], tokens)
     }
 }

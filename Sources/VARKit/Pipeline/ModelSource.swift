@@ -30,14 +30,15 @@ public struct ModelSource: Sendable {
                 config = try VARConfig(inferringFrom: try Checkpoint(path: path))
             }
         } catch {
-            throw PipelineError.modelConfiguration(path: path, reason: "\(error)")
+            throw PipelineError.modelConfiguration(path: path, underlying: error)
         }
         self.init(path: path, config: config, precision: precision, inPlace: inPlace)
     }
 
-    /// The model, with this source's configuration, precision and in-place choice.
-    public func load() throws -> VARModel {
-        try VARModel.load(path: path, config: config, precision: precision, inPlace: inPlace)
+    /// The model, with this source's configuration, precision and in-place choice (int8 matrices are quantized
+    /// on `parallelism`).
+    public func load(parallelism: Parallelism = .allCores) throws -> VARModel {
+        try VARModel.load(path: path, config: config, precision: precision, inPlace: inPlace, parallelism: parallelism)
     }
 
     /// The file name ("drafter.pth").

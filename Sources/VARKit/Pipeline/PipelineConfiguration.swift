@@ -15,9 +15,11 @@ public struct PipelineConfiguration: Sendable {
     /// Sampling settings of `generate` calls that do not pass their own. Default:
     /// `SamplingPolicy.defaults(for:collaborative:)` of the primary model.
     public var sampling: SamplingConfig
-    /// Threads for OpenBLAS and the engine's loops, set when the pipeline is built. Default nil: leave them
-    /// as they are (all cores).
+    /// Threads for OpenBLAS and the engine's loops of this pipeline's calls. Default nil: one per core.
     public var threads: Int?
+
+    /// `threads` as the value the kernels are given.
+    public var parallelism: Parallelism { Parallelism(threads: threads) }
 
     /// Throws `PipelineError.noTokenizer` when `tokenizer` is nil and the model's JSON names no VQVAE.
     public init(models: Models, tokenizer: String? = nil, sampling: SamplingConfig? = nil, threads: Int? = nil) throws {

@@ -1,5 +1,5 @@
-/// What a transformer does in a run. Names the model's weights in the memory accountant and in the memory
-/// prediction (`MemoryPrediction.Model.role` and `MemoryAccountant.Category.weights(_:)` take `description`).
+/// What a transformer does in a run. Names the model's weights in the memory accountant
+/// (`MemoryAccountant.Category.weights(_:)`) and in the memory prediction (`MemoryPrediction.Model.role`).
 public enum ModelRole: String, Sendable, CaseIterable, CustomStringConvertible {
     /// The one model of plain VAR generation (docs/model.md §6.1).
     case model
@@ -9,15 +9,6 @@ public enum ModelRole: String, Sendable, CaseIterable, CustomStringConvertible {
     case refiner
     /// CoDe with one file as drafter and refiner: loaded once, both roles.
     case drafterAndRefiner = "drafter+refiner"
-
-    /// The role of the model that made a scale of `stage`.
-    public init(_ stage: GenerationProgress.Stage) {
-        switch stage {
-        case .generate: self = .model
-        case .draft: self = .drafter
-        case .refine: self = .refiner
-        }
-    }
 
     /// "model", "drafter", "refiner" or "drafter+refiner".
     public var description: String { rawValue }

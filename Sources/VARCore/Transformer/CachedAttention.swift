@@ -21,16 +21,17 @@ enum CachedAttention {
     static func forward(qkv: UnsafeMutablePointer<Float>, n: Int, p0: Int, groups: [QueryGroup],
                         scaleMul: [Float], cache: KVCache, block: Int,
                         scores: UnsafeMutablePointer<Float>, slots: Int = 1,
-                        out: UnsafeMutablePointer<Float>) {
-        prepare(qkv: qkv, n: n, p0: p0, scaleMul: scaleMul, cache: cache, block: block)
-        attend(qkv: qkv, n: n, groups: groups, cache: cache, block: block, scores: scores, slots: slots, out: out)
+                        out: UnsafeMutablePointer<Float>, parallelism: Parallelism) {
+        prepare(qkv: qkv, n: n, p0: p0, scaleMul: scaleMul, cache: cache, block: block, parallelism: parallelism)
+        attend(qkv: qkv, n: n, groups: groups, cache: cache, block: block, scores: scores, slots: slots, out: out,
+               parallelism: parallelism)
     }
 
     /// Step 1 of `forward`: normalise q (× per-head temperature) and k in `qkv`; copy k, v into the cache.
     static func prepare(qkv: UnsafeMutablePointer<Float>, n: Int, p0: Int, scaleMul: [Float], cache: KVCache,
-                        block: Int) {
+                        block: Int, parallelism: Parallelism) {
         let H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C, ldk = cache.keyStride
-        Parallel.forEach(cache.rows * n, grain: max(1, 8192 / max(C3, 1))) { range in
+        parallelism.forEach(cache.rows * n, grain: max(1, 8192 / max(C3, 1))) { range in
             for rn in range {
                 let r = rn / n, i = rn % n
                 let base = qkv + rn * C3
@@ -48,7 +49,8 @@ enum CachedAttention {
 
     /// Step 2 of `forward`, after `prepare`.
     static func attend(qkv: UnsafeMutablePointer<Float>, n: Int, groups: [QueryGroup], cache: KVCache, block: Int,
-                       scores: UnsafeMutablePointer<Float>, slots: Int, out: UnsafeMutablePointer<Float>) {
+                       scores: UnsafeMutablePointer<Float>, slots: Int, out: UnsafeMutablePointer<Float>,
+                       parallelism: Parallelism) {
         let rows = cache.rows, H = cache.heads, hd = cache.headDim, C = H * hd, C3 = 3 * C
         // 2. Per (row, head, group): S = Q·Kᵀ, softmax, O = S·V (softmax scale 1). The pairs are independent:
         // split them over the workers, each with its own scratch slice.
@@ -57,7 +59,7 @@ enum CachedAttention {
         let flopsPerPair = groups.reduce(0) { $0 + 4 * ($1.end - $1.start) * $1.keyEnd * hd }
         let fused = hd % 16 == 0, ldk = cache.keyStride
         BLAS.use(threads: 1)
-        Parallel.forEachChunk(rows * H, grain: max(1, (1 << 21) / max(flopsPerPair, 1)), maxChunks: slots) { chunk, range in
+        parallelism.forEachChunk(rows * H, grain: max(1, (1 << 21) / max(flopsPerPair, 1)), maxChunks: slots) { chunk, range in
             let s = scores + chunk * slice
             for rh in range {
                 let r = rh / H, h = rh % H

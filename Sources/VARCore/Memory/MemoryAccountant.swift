@@ -1,37 +1,10 @@
 import Foundation
 
-/// The process's resident memory as the kernel reports it in `/proc/self/status` (Linux only).
-public struct ProcessMemory: Sendable, Equatable {
-    /// `VmRSS`: resident set size now, bytes.
-    public var residentBytes: Int
-    /// `VmHWM`: the peak resident set size since the process started, bytes.
-    public var peakResidentBytes: Int
-
-    /// The current values, or nil where `/proc/self/status` is unavailable.
-    public static func current() -> ProcessMemory? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        return parse(status: text)
-    }
-
-    /// Parses the `VmRSS:` and `VmHWM:` lines (values in kB).
-    public static func parse(status text: String) -> ProcessMemory? {
-        var rss: Int?, hwm: Int?
-        for line in text.split(separator: "\n") {
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard parts.count >= 2, let kb = Int(parts[1]) else { continue }
-            if parts[0] == "VmRSS:" { rss = kb * 1024 }
-            if parts[0] == "VmHWM:" { hwm = kb * 1024 }
-        }
-        guard let rss, let hwm else { return nil }
-        return ProcessMemory(residentBytes: rss, peakResidentBytes: hwm)
-    }
-}
-
 /// Explicit accounting of the engine's large allocations by purpose, so `--memory-stats` can say where the
 /// memory goes (RSS alone cannot). Code charges bytes when it allocates and releases them when it frees; the
 /// accountant keeps the current and peak value per category and in total. Thread-safe.
 ///
-/// Categories: the weights of each loaded model separately (`.weights("drafter")`), the checkpoint file pages
+/// Categories: the weights of each loaded model separately (`.weights(.drafter)`), the checkpoint file pages
 /// resident while a model is being loaded, the KV cache, the transformer activations, the work buffers
 /// (attention scores, logits, sampling), and the VQVAE decoder.
 public final class MemoryAccountant: @unchecked Sendable {
@@ -43,8 +16,10 @@ public final class MemoryAccountant: @unchecked Sendable {
 
         public var description: String { name }
 
-        /// The weights one loaded model holds, named by its role ("drafter", "refiner", "vqvae", "model").
-        public static func weights(_ model: String) -> Category { Category(name: "weights " + model, rank: 0) }
+        /// The weights one loaded transformer holds, named by its role ("weights drafter", "weights model", …).
+        public static func weights(_ role: ModelRole) -> Category { Category(name: "weights \(role)", rank: 0) }
+        /// The weights of the VQVAE ("weights vqvae").
+        public static let vqvaeWeights = Category(name: "weights vqvae", rank: 0)
         /// Pages of a checkpoint file that are mapped while its model is being loaded.
         public static let checkpointPages = Category(name: "checkpointPages", rank: 1)
         /// Key/value caches (the shared `KVArena`).
@@ -63,7 +38,7 @@ public final class MemoryAccountant: @unchecked Sendable {
             a.rank != b.rank ? a.rank < b.rank : a.name < b.name
         }
 
-        /// True for the `.weights(_)` categories.
+        /// True for the weights categories (`.weights(_)`, `.vqvaeWeights`).
         public var isWeights: Bool { rank == 0 }
     }
 
@@ -153,55 +128,5 @@ public final class MemoryAccountant: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         for (k, v) in usage { usage[k] = Usage(current: v.current, peak: v.current) }
         total.peak = total.current
-    }
-}
-
-/// A handle that charges one growing buffer to an accountant: `update(bytes:)` records its new size
-/// (release of the old size, then charge of the new one), `close()` releases it.
-final class MemoryMeter: @unchecked Sendable {
-    let accountant: MemoryAccountant
-    let category: MemoryAccountant.Category
-    private(set) var bytes = 0
-
-    init(_ accountant: MemoryAccountant, _ category: MemoryAccountant.Category) {
-        self.accountant = accountant; self.category = category
-    }
-
-    func update(bytes new: Int) {
-        guard new != bytes else { return }
-        accountant.resize(from: bytes, to: new, in: category)
-        bytes = new
-    }
-
-    func close() { update(bytes: 0) }
-}
-
-/// Parses and formats byte sizes: "6G", "512M", "1.5GiB", "123456" (binary units: K = 1024).
-public enum ByteSize {
-    /// Largest size accepted (1 PiB); larger values, which could not be converted to an integer, are refused.
-    public static let maxBytes = 1 << 50
-
-    /// The size in bytes, or nil for malformed text, negative values or more than `maxBytes`.
-    public static func parse(_ text: String) -> Int? {
-        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
-        let g = Double(1 << 30), m = Double(1 << 20), k = Double(1 << 10)
-        let units: [(String, Double)] = [("GIB", g), ("MIB", m), ("KIB", k), ("GB", g), ("MB", m), ("KB", k),
-                                         ("G", g), ("M", m), ("K", k), ("B", 1)]
-        for (suffix, factor) in units where t.hasSuffix(suffix) {
-            guard let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v >= 0, v.isFinite,
-                  v * factor <= Double(maxBytes) else { return nil }
-            return Int(v * factor)
-        }
-        guard let v = Int(t), v >= 0, v <= maxBytes else { return nil }
-        return v
-    }
-
-    /// "1.23 GiB", "456.0 MiB", "12 KiB", "100 B".
-    public static func format(_ bytes: Int) -> String {
-        let b = Double(bytes)
-        if bytes >= 1 << 30 { return String(format: "%.2f GiB", b / Double(1 << 30)) }
-        if bytes >= 1 << 20 { return String(format: "%.1f MiB", b / Double(1 << 20)) }
-        if bytes >= 1 << 10 { return String(format: "%.0f KiB", b / Double(1 << 10)) }
-        return "\(bytes) B"
     }
 }
