@@ -153,7 +153,7 @@ struct EditCommand: Command {
                             + "\(side)×\(side) grid (its edges are rounded to the nearest cell border): "
                             + (outpaint ? "the whole image is regenerated" : "nothing is regenerated; the output is the input's reconstruction"))
         }
-        let original = engine.tokenizer.tokens(from: image, parallelism: engine.parallelism)       // per scale (1, pn²)
+        let original = try engine.tokenizer.tokens(from: image, parallelism: engine.parallelism)       // per scale (1, pn²)
         let hook = EditingHook(mask: keepLast, side: side, patchSizes: sizes, originalTokens: original, batch: count)
         let seeds = settings.seeds(count: count)
         progress.message("editing \(input): \(keepLast.filter { $0 <= 0.5 }.count)/\(keepLast.count) cells regenerated as class "

@@ -85,6 +85,81 @@ import VARKit
         }
     }
 
+    /// Finite logits that overflow once divided by a small temperature (every probability NaN, every token 0 before)
+    /// fail naming the scale and the image; with temperature 1 the same model samples. Also through `more_smooth`,
+    /// whose Gumbel temperature divides by as little as 0.005, and through CoDe.
+    @Test func logitsOverflowingAtTheTemperatureAreRefused() throws {
+        let c = tinyVARConfig()
+        let random = RandomWeights(seed: 3, profile: .transformer)
+        _ = VARModel(config: c, weights: random)
+        var tensors = random.tensors
+        var head = tensors["head.weight"]!
+        for i in head.data.indices { head.data[i] *= 1e36 }
+        tensors["head.weight"] = head
+        let model = VARModel(config: c, weights: InMemoryWeights(tensors))
+        #expect(Finite.firstNonFinite(model.head.tensor.data) == nil)
+        let gen = try VARGenerator(model: model, tokenizer: NearestTokenizer(config: c))
+        let cold = SamplingConfig(cfg: 1, topK: .uniform(0), topP: 0, temperature: .uniform(0.001))
+        do {
+            _ = try gen.generate(labels: [0, 2], seeds: [1, 2], sampling: cold)
+            Issue.record("logits overflowing at temperature 0.001 were sampled")
+        } catch let GenerationError.logitsOverflow(scale, image, largest, temperature) {
+            #expect(scale == 0 && image == 0 && largest > 1e35 && temperature == 0.001)
+        }
+        _ = try gen.generate(labels: [0, 2], seeds: [1, 2], sampling: SamplingConfig(cfg: 1, topK: .uniform(0), topP: 0))
+        let smooth = SamplingConfig(cfg: 1, topK: .uniform(0), topP: 0, moreSmooth: true)
+        var scaled = tensors
+        for i in head.data.indices { head.data[i] *= 10 }   // |ℓ| ~ 1e37: fits /1, overflows 2ℓ/τ at the last scale (τ 0.0135)
+        scaled["head.weight"] = head
+        let smoothGen = try VARGenerator(model: VARModel(config: c, weights: InMemoryWeights(scaled)),
+                                         tokenizer: NearestTokenizer(config: c))
+        #expect(throws: GenerationError.self) { _ = try smoothGen.generate(labels: [1], seeds: [1], sampling: smooth) }
+        let code = try CoDeGenerator(drafter: model, refiner: model, tokenizer: NearestTokenizer(config: c), draftSteps: 2)
+        #expect(throws: GenerationError.self) { _ = try code.generate(labels: [0], seeds: [1], sampling: cold) }
+    }
+
+    /// Finite VQVAE weights large enough to overflow the encoder's latent (every token 0 and exit 0 before) are
+    /// refused when an image is tokenized, for `reconstruct` and `edit`.
+    @Test func overflowingLatentIsRefused() throws {
+        let random = RandomWeights(seed: 5)
+        _ = VQVAE(config: tinyConfig, weights: random)
+        let image = RGBImage(width: tinyConfig.imageSize, height: tinyConfig.imageSize, fill: (200, 30, 90))
+        for factor: Float in [1e37, 1e20] {
+            var tensors = random.tensors
+            var w = tensors["quant_conv.weight"]!
+            for i in w.data.indices { w.data[i] *= factor }
+            tensors["quant_conv.weight"] = w
+            let tokenizer = ImageTokenizer(vqvae: VQVAE(config: tinyConfig, weights: InMemoryWeights(tensors)), path: "big")
+            #expect(throws: RuntimeError.nonFiniteLatent(index: 0)) { _ = try tokenizer.tokens(from: image) }
+            #expect(throws: RuntimeError.nonFiniteLatent(index: 0)) { _ = try tokenizer.reconstruct(image) }
+        }
+        let plain = ImageTokenizer(vqvae: VQVAE(config: tinyConfig, weights: InMemoryWeights(random.tensors)), path: "ok")
+        #expect(try plain.tokens(from: image).count == tinyConfig.patchSizes.count)
+    }
+
+    /// A finite weight beyond float16's range is refused at load under `--weights f16` (it would become ±∞),
+    /// naming the tensor; float32 and int8 load the same file.
+    @Test func weightBeyondHalfRangeIsRefusedForFloat16() throws {
+        let random = RandomWeights(seed: 1, profile: .transformer)
+        _ = VARModel(config: tinyVARConfig(), weights: random)
+        var w = SafetensorsWriter()
+        for (k, t) in random.tensors.sorted(by: { $0.key < $1.key }) {
+            var data = t.data
+            if k == "blocks.0.ffn.fc1.weight" { data[3] = 1e5 }
+            w.f32(k, t.shape, data)
+        }
+        let path = w.write("half-range")
+        guard WeightPrecision.float16Supported else { return }
+        do {
+            _ = try VARModel.load(path: path, config: tinyVARConfig(), precision: .float16)
+            Issue.record("a weight of 1e5 was stored as float16")
+        } catch let CheckpointError.badTensor(file, key, reason) {
+            #expect(file == path && key == "blocks.0.ffn.fc1.weight" && reason.contains("float16"))
+        }
+        _ = try VARModel.load(path: path, config: tinyVARConfig(), precision: .float32)
+        _ = try VARModel.load(path: path, config: tinyVARConfig(), precision: .int8)
+    }
+
     /// A decoded batch with NaN in image 1 is refused naming image 1; nothing is converted.
     @Test func nonFiniteImageNamesIndex() throws {
         var t = Tensor(repeating: 0.5, shape: [3, 3, 4, 4])

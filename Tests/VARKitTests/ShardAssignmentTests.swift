@@ -172,6 +172,29 @@ struct ShardAssignmentTests {
         }
     }
 
+    /// Hostile values at the edges of Int (they overflowed the shard arithmetic and trapped) are refused by name;
+    /// the largest accepted value, 2^31 − 1, still resolves.
+    @Test func extremeValuesAreRefusedWithoutOverflow() throws {
+        let big = "9223372036854775807"
+        let hostile: [Env] = [
+            ["SLURM_ARRAY_TASK_ID": big, "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": big, "SLURM_ARRAY_TASK_STEP": "1"],
+            array(id: 1, min: 0, max: 3).merging(["SLURM_ARRAY_TASK_MAX": big, "SLURM_ARRAY_TASK_COUNT": big]) { $1 },
+            array(id: 1, min: 0, max: 3).merging(["SLURM_NTASKS": big, "SLURM_PROCID": "2"]) { $1 },
+            ["SLURM_PROCID": "2147483648", "SLURM_NTASKS": "4"],
+        ]
+        for env in hostile {
+            for request in ["auto", "auto/4", "auto/9223372036854775807"] {
+                guard let m = refusal(request, env) else { continue }
+                #expect(m.hasPrefix("--shard auto"), "\(m)")
+            }
+        }
+        let m = try #require(refusal("auto", hostile[0]))
+        #expect(m.contains("SLURM_ARRAY_TASK_ID") && m.contains("2147483647"), "\(m)")
+        let edge = array(id: 2_147_483_646, min: 2_147_483_646, max: 2_147_483_647)
+        #expect(shard("auto", edge) == [0, 2])
+        #expect(shard("auto/9223372036854775807", array(id: 5, min: 0, max: 7)) == [5, 9223372036854775807])
+    }
+
     /// Every task of a range array gets a distinct shard and together they cover 0..<count.
     @Test func arrayTasksCoverAllShards() {
         for (min, max, step) in [(0, 9, 1), (1, 10, 1), (3, 27, 4), (5, 5, 1), (0, 99, 3)] {

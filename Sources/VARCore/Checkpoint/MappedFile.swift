@@ -57,6 +57,19 @@ final class MappedFile: @unchecked Sendable {
 
     var count: Int { length }
 
+    /// Drops the mapped pages lying wholly inside `[offset, offset + byteCount)` from the resident set
+    /// (`MADV_DONTNEED`): the mapping is read-only and file-backed, so a later read of those bytes faults them
+    /// in again from the page cache. Called after a tensor has been copied out, so that loading a checkpoint
+    /// costs the copies, not the copies plus the file. No effect on in-memory copies.
+    func release(_ offset: Int, _ byteCount: Int) {
+        guard let base, offset >= 0, byteCount > 0, offset <= length - byteCount else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = (offset + page - 1) / page * page, end = (offset + byteCount) / page * page
+        guard end > start else { return }
+        _ = madvise(base + start, end - start, MADV_DONTNEED)
+    }
+
     private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 

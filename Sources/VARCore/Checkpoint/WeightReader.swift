@@ -25,6 +25,8 @@ public final class WeightReader {
     /// Keys whose shape is not checked (`quantize.ema_vocab_hit_SV`, docs/model.md §2.3).
     public let ignoredShapes: Set<String>
 
+    /// Keys stored as IEEE half after loading (`--weights f16`): their finite values must also fit binary16.
+    private var halfPatterns = KeyPatterns([])
     private let optionalPatterns: KeyPatterns
     private let ignoredShapePatterns: KeyPatterns
     private var requested: Set<String> = []
@@ -40,6 +42,10 @@ public final class WeightReader {
         optionalPatterns = KeyPatterns(optional)
         ignoredShapePatterns = KeyPatterns(ignoredShapes)
     }
+
+    /// Declares the keys (patterns as for `optional`) that the model will hold in binary16: a value beyond its
+    /// range (|x| > 65504) would become ±∞, so it is a problem reported by `finish()` like a non-finite one.
+    public func requireHalfRange(_ patterns: Set<String>) { halfPatterns = KeyPatterns(patterns) }
 
     /// The scope with no prefix.
     public var root: WeightScope { WeightScope(reader: self, prefix: "") }
@@ -84,6 +90,12 @@ public final class WeightReader {
         do {
             let t = try checkpoint.tensor(key)
             t.data.withUnsafeBufferPointer { checkFinite(key, $0) }
+            if nonFinite == nil, halfPatterns.matches(key),
+               let i = t.data.firstIndex(where: { abs($0) > Float(Float16.greatestFiniteMagnitude) && $0.isFinite }) {
+                nonFinite = .badTensor(file: checkpoint.path, key: key,
+                                       reason: "element \(i) is \(t.data[i]), beyond the float16 range (|x| ≤ 65504) in which "
+                                           + "--weights f16 stores this matrix; use --weights f32 or q8 for this file")
+            }
             return t
         } catch {
             if readError == nil { readError = error as? CheckpointError }

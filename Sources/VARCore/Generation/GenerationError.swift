@@ -43,6 +43,9 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     /// The transformer produced NaN/Inf logits at `scale` for image `image` of the call (broken weights
     /// or numerics); nothing is sampled or written from them.
     case nonFiniteLogits(scale: Int, image: Int)
+    /// Finite logits at `scale` for image `image` whose magnitude (`largest`) overflows float32 once divided by
+    /// the sampling temperature; sampling them would give NaN probabilities, so nothing is sampled.
+    case logitsOverflow(scale: Int, image: Int, largest: Float, temperature: Double)
     case cancelled
 
     public var description: String {
@@ -70,6 +73,10 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
         case let .nonFiniteLogits(scale, image):
             return "the model produced non-finite logits (NaN or Inf) at scale \(scale) for image \(image) of the batch\n"
                 + "HINT: the weights are damaged or the model diverged; no image was written from them."
+        case let .logitsOverflow(scale, image, largest, temperature):
+            return "the model's logits at scale \(scale) for image \(image) of the batch reach \(largest), which overflows "
+                + "float32 once divided by the temperature \(temperature); no image was written from them\n"
+                + "HINT: the weights are damaged or far out of the usual range; a larger --temp may avoid the overflow."
         case .cancelled: return "generation cancelled"
         }
     }

@@ -84,8 +84,9 @@ final class ScaleRunner {
         if let bad = Finite.firstNonFinite(UnsafeBufferPointer(start: g, count: half)) {
             throw GenerationError.nonFiniteLogits(scale: si, image: bad / (n * V))
         }
-        var indices = [Int32](repeating: 0, count: B * n)
         let ratio = S > 1 ? Double(si) / Double(S - 1) : 1
+        try checkSamplingRange(scale: si, guided: g, images: B, rowLength: n * V, ratio: ratio)
+        var indices = [Int32](repeating: 0, count: B * n)
         let sampler = ScaleSampler(vocab: V, topK: sampling.topK[si], topP: sampling.topP,
                                    temperature: sampling.temperature[si],
                                    smoothRatio: sampling.moreSmooth ? ratio : nil)
@@ -124,6 +125,28 @@ final class ScaleRunner {
         } } }
         tokenizer.addScale(h, scale: si, to: &fHat, parallelism: parallelism)
         nextInput = si < S - 1 ? tokenizer.nextInput(fHat, after: si) : nil
+    }
+
+    /// The sampler divides finite logits by the temperature (and, with `more_smooth`, scales them by 1 + ratio and
+    /// divides by the Gumbel temperature τ ≥ 0.005; docs/model.md §6.3–6.4). Logits large enough to overflow float32
+    /// there would turn every probability into NaN and every token into 0, so such a scale fails here instead,
+    /// naming the image, before anything is sampled. One pass of max |ℓ| per image.
+    private func checkSamplingRange(scale si: Int, guided g: UnsafePointer<Float>, images: Int, rowLength: Int,
+                                    ratio: Double) throws {
+        let temperature = Float(sampling.temperature[si])
+        // |(ℓ·(1+r) + g)/τ| with |g| = |−log E| < 104 for float32 exponentials, τ ≥ 0.005 (the Gumbel mixture).
+        let smoothGrowth: Float? = sampling.moreSmooth ? Float(1 + ratio) : nil
+        let smoothTau = Float(max(0.27 * (1 - ratio * 0.95), 0.005))
+        for b in 0..<images {
+            var largest: Float = 0
+            let row = g + b * rowLength
+            for i in 0..<rowLength { largest = max(largest, abs(row[i])) }
+            var fits = (largest / temperature).isFinite
+            if let smoothGrowth { fits = fits && ((largest * smoothGrowth + 104) / smoothTau).isFinite }
+            if !fits {
+                throw GenerationError.logitsOverflow(scale: si, image: b, largest: largest, temperature: sampling.temperature[si])
+            }
+        }
     }
 
     /// Checks the sampling settings against `SamplingLimits` for a model of configuration `c`.

@@ -24,6 +24,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case invalidArrayFile(path: String?, message: String)
     /// The decoded image `index` of a batch holds NaN/Inf (damaged weights or numerics); it is not written.
     case nonFiniteImage(index: Int)
+    /// The encoder's latent of image `index` holds NaN/Inf (damaged or out-of-range VQVAE weights); no tokens are made.
+    case nonFiniteLatent(index: Int)
     /// A PNG input is larger than the accepted size (read from its header, before decoding).
     case imageTooLarge(path: String?, width: Int, height: Int, maxPixels: Int)
 
@@ -57,6 +59,9 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
         case let .nonFiniteImage(index):
             return "decoded image \(index) of the batch holds non-finite values (NaN or Inf); it was not written\n"
                 + "HINT: the VQVAE weights or the tokens' latent are damaged."
+        case let .nonFiniteLatent(index):
+            return "the VQVAE encoder's latent of image \(index) is not finite or too large to quantize (NaN, Inf, or squares that overflow float32); no tokens were made from it\n"
+                + "HINT: the VQVAE weights are damaged or far out of the usual range."
         case let .imageTooLarge(path, width, height, maxPixels):
             return "\(path.map { "\(DisplayText.escaped($0)): " } ?? "")the image is \(width)×\(height) pixels, more than "
                 + "the \(maxPixels)-pixel limit (checked in its header, before decoding)\n"

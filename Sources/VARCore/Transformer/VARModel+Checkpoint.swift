@@ -38,6 +38,7 @@ extension VARModel {
             try ConfigLimits.requireBacked(weights: ConfigLimits.transformerWeights(cfg) ?? Int.max, checkpoint: checkpoint)
         } catch let v as LimitViolation { throw VARConfigError.outOfRange(v) }
         let reader = WeightReader(checkpoint, optional: optionalKeys(for: cfg))
+        if precision.effective == .float16 { reader.requireHalfRange(matrixKeyPatterns) }
         let model = VARModel(config: cfg, precision: precision, inPlace: inPlace, parallelism: parallelism,
                              weights: reader.root)
         try reader.finish()

@@ -104,6 +104,12 @@ public final class VARModel {
         headBias = headScope("bias", [config.vocabSize])
     }
 
+    /// The keys of the linear layers' weight matrices (the ones `precision` applies to), as reader patterns.
+    static let matrixKeyPatterns: Set<String> = [
+        "blocks.*.attn.mat_qkv.weight", "blocks.*.attn.proj.weight", "blocks.*.ffn.fc1.weight", "blocks.*.ffn.fc2.weight",
+        "blocks.*.ada_lin.1.weight", "head_nm.ada_lin.1.weight", "head.weight",
+    ]
+
     /// Buffer keys an official file holds but the model recomputes (docs/model.md §2.3).
     public static func optionalKeys(for config: VARConfig) -> Set<String> {
         var keys: Set<String> = ["lvl_1L", "attn_bias_for_masking"]

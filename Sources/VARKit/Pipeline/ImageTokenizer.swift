@@ -36,14 +36,25 @@ public final class ImageTokenizer {
     }
 
     /// The token pyramid of an image of the VQVAE's resolution (docs/model.md §4.7); per scale `(1, pn²)`.
-    public func tokens(from image: RGBImage, parallelism: Parallelism = .allCores) -> [[Int32]] {
-        vqvae.tokens(from: image.tensor(), parallelism: parallelism)
+    /// Throws `RuntimeError.nonFiniteLatent` when the encoder's output holds NaN/Inf (finite but huge weights can
+    /// overflow it): the nearest-codeword search would silently turn it into token 0 everywhere.
+    public func tokens(from image: RGBImage, parallelism: Parallelism = .allCores) throws -> [[Int32]] {
+        let f = vqvae.encode(image.tensor(), parallelism: parallelism)     // (1, Cvae, h, w)
+        let perImage = max(1, f.count / max(1, f.shape[0]))
+        if let bad = Finite.firstNonFinite(f.data) { throw RuntimeError.nonFiniteLatent(index: bad / perImage) }
+        // The quantizer's squared distances sum Cvae squares of differences with codewords; a finite latent whose
+        // squares overflow would make every distance +∞ (and every token 0) as surely as a NaN.
+        let largest = f.data.reduce(Float(0)) { max($0, abs($1)) }
+        if !(largest * largest * Float(4 * max(1, f.shape.count > 1 ? f.shape[1] : 1))).isFinite {
+            throw RuntimeError.nonFiniteLatent(index: 0)
+        }
+        return vqvae.quantizer.tokens(fromLatent: f, parallelism: parallelism)
     }
 
     /// The image encoded to tokens and decoded again, with its tokens.
     public func reconstruct(_ image: RGBImage,
                             parallelism: Parallelism = .allCores) throws -> (image: RGBImage, tokens: [[Int32]]) {
-        let tokens = tokens(from: image, parallelism: parallelism)
+        let tokens = try tokens(from: image, parallelism: parallelism)
         return (try decode(tokens: tokens, parallelism: parallelism)[0], tokens)
     }
 }

@@ -101,7 +101,7 @@ public struct ShardAssignment: Equatable, Sendable, CustomStringConvertible {
             if let n = explicitCount {
                 // The array task ID is the shard index (times the tasks per array task).
                 position = array.id
-                positions = (n + perTask - 1) / perTask
+                positions = n > 0 ? (n - 1) / perTask + 1 : 0
                 let highest = array.max ?? array.id
                 guard highest * perTask + perTask - 1 < n else {
                     throw .outOfRange(variable: array.max == nil ? "SLURM_ARRAY_TASK_ID" : "SLURM_ARRAY_TASK_MAX",
@@ -141,10 +141,15 @@ public struct ShardAssignment: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// An integer variable ≥ 0, nil when absent.
+    /// The largest value accepted in a scheduler variable.
+    static let largestVariable = Int(Int32.max)
+
     static func integer(_ env: [String: String], _ name: String) throws(ShardAssignmentError) -> Int? {
         guard let text = env[name] else { return nil }
-        guard let v = Int(text.trimmingSpaces), v >= 0 else {
-            throw .malformed(variable: name, value: text, expected: "an integer ≥ 0")
+        // Slurm's task IDs and counts are 32-bit (MaxArraySize ≤ 4,000,001); bounding them keeps every product below
+        // (ID × tasks per ID + rank) far from Int overflow.
+        guard let v = Int(text.trimmingSpaces), v >= 0, v <= Self.largestVariable else {
+            throw .malformed(variable: name, value: DisplayText.escaped(text), expected: "an integer from 0 to \(Self.largestVariable)")
         }
         return v
     }
