@@ -207,7 +207,7 @@ import VARKit
         #expect(fits.err.contains("batch 2 instead of 4"), "\(fits.err)")
         #expect(fits.err.contains("predicted peak"))
         let refused = runCLI(["generate", "--memory-budget", String(one - 1), "--output", dir + "/r.png"])
-        #expect(refused.code == 1)
+        #expect(refused.code == 2)
         #expect(refused.err.contains("--memory-budget") && refused.err.contains("too small for one image")
                 && refused.err.contains(ByteSize.format(one)), "\(refused.err)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/r.png"))

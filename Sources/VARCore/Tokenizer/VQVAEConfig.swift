@@ -14,7 +14,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .invalidConfig(let why):
-            return "invalid VQVAE configuration: \(why). HINT: check weights/vqvae.json against docs/design.md."
+            return "invalid VQVAE configuration: \(why). HINT: check the VQVAE's JSON (beside its checkpoint) against docs/design.md."
         case .cannotInfer(let key):
             return "cannot infer the VQVAE configuration: tensor \(DisplayText.escaped(key)) not found or not of the "
                 + "expected rank. HINT: is this a VQVAE checkpoint? Non-official models need a JSON configuration beside the .pth."
