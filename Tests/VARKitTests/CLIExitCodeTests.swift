@@ -81,7 +81,7 @@ struct CLIExitCodeTests {
 
     /// The table itself: input errors are 2 wherever raised, work failures 1, other errors by phase.
     @Test func errorTypesMapToOneRule() {
-        func code(_ e: Error, _ phase: ExitStatus.Phase = .work) -> ExitCode { ExitStatus.code(for: e, phase: phase) }
+        func code(_ e: Error, _ phase: var_gen.ExitStatus.Phase = .work) -> ExitCode { var_gen.ExitStatus.code(for: e, phase: phase) }
         #expect(code(CheckpointError.cannotOpen(file: "f", reason: "r")) == .usage)
         #expect(code(CheckpointError.nonFiniteWeight(file: "f", key: "k", index: 0, value: .nan)) == .usage)
         #expect(code(InputFile.Failure(path: "p", reason: "is a FIFO")) == .usage)

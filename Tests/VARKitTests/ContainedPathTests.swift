@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import VARCore
-import VARKit
+@testable import VARKit
 @testable import var_gen
 
 /// Issue 17 class 7: a file named by a model JSON (`"vqvae"`) stays beside the JSON — a plain name or a

@@ -1,18 +1,22 @@
 import Foundation
+import VARKit
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs the built `var-gen` as a child process and reports how it ended and its measured peak RSS
-/// (`wait4`'s `ru_maxrss`: the kernel's high-water mark of the child's resident set, in KiB on Linux).
-/// Foundation's `Process` reaps its children itself, so this spawns with `posix_spawn` to get the rusage.
+/// Runs the built `var-gen` as a child process and reports how it ended and its peak RSS as the kernel measures
+/// it: the largest `VmHWM` (high-water mark of the resident set) read from `/proc/PID/status` while the child runs,
+/// and, when the child printed `--memory-stats`, the `VmHWM` it read itself at the end of its run (the later of
+/// the two catches a peak in the last milliseconds). `wait4`'s `ru_maxrss` is not used: Linux carries the
+/// spawning process's own high-water mark into it across `exec` (posix_spawn shares the parent's memory until
+/// then), so it reports the test process's RSS, not var-gen's.
 enum ChildProcess {
     struct Outcome {
         /// Exit status, or nil when killed by a signal.
         var status: Int32?
         /// The terminating signal, or nil.
         var signal: Int32?
-        /// Peak resident set size, bytes.
+        /// Peak resident set size, bytes (see the type's documentation).
         var peakRSS: Int
         /// What the child wrote to stderr (and stdout, when captured).
         var stderr: String
@@ -63,7 +67,9 @@ enum ChildProcess {
         var status: Int32 = 0
         var usage = rusage()
         var signalled = false
+        var polled = 0
         while true {
+            polled = max(polled, highWaterMark(pid))
             let r = wait4(pid, &status, WNOHANG, &usage)
             if r == pid { break }
             let elapsed = Date().timeIntervalSince(start)
@@ -75,7 +81,24 @@ enum ChildProcess {
         }
         let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
         let exited = (status & 0x7F) == 0
+        let stderr = read(errPath)
         return Outcome(status: exited ? (status >> 8) & 0xFF : nil, signal: exited ? nil : status & 0x7F,
-                       peakRSS: Int(usage.ru_maxrss) * 1024, stderr: read(errPath), stdout: read(outPath))
+                       peakRSS: max(polled, reportedPeak(stderr) ?? 0), stderr: stderr, stdout: read(outPath))
+    }
+
+    /// `VmHWM` of a live process, bytes (0 once it has exited).
+    static func highWaterMark(_ pid: pid_t) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ")[0]) else { return 0 }
+        return kib * 1024
+    }
+
+    /// The peak column of `--memory-stats`' "process RSS" row (the child's own `VmHWM` at the end), bytes.
+    static func reportedPeak(_ stderr: String) -> Int? {
+        guard let line = stderr.split(separator: "\n").last(where: { $0.hasPrefix("  process RSS") }) else { return nil }
+        let cells = line.dropFirst("  process RSS".count).split(separator: " ").map(String.init)
+        guard cells.count >= 4 else { return nil }       // current value unit, peak value unit, …
+        return ByteSize.parse(cells[2] + cells[3])
     }
 }
