@@ -173,6 +173,12 @@ struct SampleCommand: Command {
             for ci in indices {
                 let j = ci * perClass + k
                 guard j % shardCount == shard else { continue }
+                // An image this shard will write must not be a directory, FIFO or device: refused before any work.
+                var st = stat()
+                if stat(output + "/" + name, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                    throw UsageError("--output: '\(DisplayText.escaped(output + "/" + name))' is \(InputFile.kindName(mode: st.st_mode)), "
+                                     + "where this run writes an image\nHINT: move it out of the directory")
+                }
                 switch belongs(output + "/" + name, classID: c, index: k) {
                 case true?: kept.insert(j)
                 case false?: replaced += 1

@@ -76,6 +76,11 @@ struct CLIOutputCheckTests {
             let r = runCLI(["sample", "-o", out, "-n", "1"])
             #expect(r.code == 2 && r.err.contains("--output"), "'\(out)': \(r.err)")
         }
+        // An image name of the run taken by a directory: refused before the first image is made.
+        try FileManager.default.createDirectory(atPath: dir + "/s/0_1.png", withIntermediateDirectories: true)
+        let taken = runCLI(["sample", "-o", dir + "/s", "-n", "2", "--class", "0"])
+        #expect(taken.code == 2 && taken.err.contains("0_1.png") && taken.err.contains("directory"), "\(taken.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/s/0_0.png"))
     }
 
     /// A dead PID for temporary names (above the kernel's PID limit when possible, else any free PID).
