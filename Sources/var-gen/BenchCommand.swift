@@ -121,6 +121,7 @@ struct BenchCommand: Command {
             pipelines[i].sampling = settings[i]
             pipelines[i].threads = runtime.threads
         }
+        try BatchPlan.requireFits(batches: batches, pipelines: pipelines, random: random != nil, budget: runtime.memoryBudget)
     }
 
     /// Pipelines over official configurations; paths are labels ("random-d30"), never opened.

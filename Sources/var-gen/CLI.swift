@@ -71,7 +71,7 @@ protocol Command: SendableMetatype {
     init(_ parsed: ParsedOptions, context: CLIContext) throws
     /// Checks that need files (configurations, paths); throws `UsageError`. No heavy work.
     mutating func validate(_ context: CLIContext) throws
-    /// Does the work; any error thrown here exits with code 1.
+    /// Does the work; errors exit with the code `ExitStatus` gives them (1 unless an input proves unusable).
     func run(_ context: CLIContext) throws
 }
 
@@ -138,19 +138,25 @@ enum CLI {
                 try command.validate(context)
             }
         } catch {
-            console.err("var-gen \(type.name): error: \(userFacing(error))\n")
-            return ExitCode.usage.rawValue
+            return report(error, command: type.name, phase: .validation, console: console)
         }
         do {
             try command.run(context)
             return ExitCode.success.rawValue
-        } catch let e as IncompleteRun {
-            console.err("var-gen \(type.name): \(e)\n")
-            return ExitCode.incomplete.rawValue
         } catch {
-            console.err("var-gen \(type.name): error: \(userFacing(error))\n")
-            return ExitCode.failure.rawValue
+            return report(error, command: type.name, phase: .work, console: console)
         }
+    }
+
+    /// Prints the error and returns its exit code (`ExitStatus`: one rule for every command).
+    static func report(_ error: Error, command: String, phase: ExitStatus.Phase, console: Console) -> Int32 {
+        let code = ExitStatus.code(for: error, phase: phase)
+        if code == .incomplete {
+            console.err("var-gen \(command): \(terminalSafe("\(error)"))\n")
+        } else {
+            console.err("var-gen \(command): error: \(terminalSafe(userFacing(error)))\n")
+        }
+        return code.rawValue
     }
 }
 

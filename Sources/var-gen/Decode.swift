@@ -37,53 +37,90 @@ struct DecodeCommand: Command {
         if index != nil && grid { throw UsageError("--index picks one image; it cannot be combined with --grid") }
     }
 
+    /// The validated token file (read whole in `validate`, before anything is written).
+    var contents: TokenFile.Contents?
+    /// Images decoded (and written) together: the decoder's buffers grow with the batch, the file's count
+    /// does not matter.
+    static let decodeBatch = 8
+
     mutating func validate(_ context: CLIContext) throws {
         try requirePNGName(output, flag: "output")
         try requireReadableFile(tokensPath, named: tokensLabel)
         vaePath = try vae ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
-        try requireWritableDirectory(for: output, flag: "output")
+        let config: VQVAEConfig
+        do { config = try ImageTokenizer.configuration(at: vaePath) } catch {
+            throw UsageError("--vae: '\(DisplayText.escaped(vaePath))': \(userFacing(error))")
+        }
+        let c: TokenFile.Contents
+        do { c = try TokenFile.read(tokensPath) } catch { throw UsageError("\(tokensLabel): \(userFacing(error))") }
+        guard c.patchSizes == config.patchSizes else {
+            throw UsageError("\(tokensLabel): the tokens have scales \(c.patchSizes) but the VQVAE \(vaePath) uses \(config.patchSizes)"
+                             + "\nHINT: pass the --vae the tokens were made with")
+        }
+        if let bad = c.tokens.joined().first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+            throw UsageError("\(tokensLabel): token \(bad) is outside the VQVAE's vocabulary 0…\(config.vocabSize - 1)")
+        }
+        if let i = index, i >= c.count {
+            throw UsageError("--index \(i): '\(tokensPath)' holds \(c.count) image\(c.count == 1 ? "" : "s") (0…\(c.count - 1))")
+        }
+        if grid && c.count > GenerateCommand.maxHeldImages {
+            throw UsageError("--grid: '\(tokensPath)' holds \(c.count) images; a grid holds them all, at most \(GenerateCommand.maxHeldImages)")
+        }
+        let n = index == nil ? c.count : 1
+        try OutputCheck.requireFiles(base: output, count: grid ? 1 : n, flag: "output") {
+            GenerateCommand.outputPath(output, index: $0, count: grid ? 1 : n)
+        }
+        contents = c
         Records.prefetch([tokensPath, vaePath])
     }
 
     func run(_ context: CLIContext) throws {
         runtime.apply(context.console)
-        let contents = try TokenFile.read(tokensPath)
+        guard let contents else { return }
         let vq = try ImageTokenizer(path: vaePath)
-        guard contents.patchSizes == vq.config.patchSizes else {
-            throw CLIFailure("the tokens have scales \(contents.patchSizes) but the VQVAE \(vaePath) uses \(vq.config.patchSizes)"
-                             + "\nHINT: pass the --vae the tokens were made with")
-        }
-        if let bad = contents.tokens.joined().first(where: { $0 < 0 || Int($0) >= vq.config.vocabSize }) {
-            throw CLIFailure("token \(bad) is outside the VQVAE's vocabulary 0…\(vq.config.vocabSize - 1)")
-        }
-        if let i = index, i >= contents.count {
-            throw CLIFailure("--index \(i): '\(tokensPath)' holds \(contents.count) image\(contents.count == 1 ? "" : "s") (0…\(contents.count - 1))")
-        }
-        var tokens = contents.tokens
-        if let i = index {
-            tokens = tokens.enumerated().map { si, t in
+        /// Tokens of images lo..<hi.
+        func tokens(_ range: Range<Int>) -> [[Int32]] {
+            contents.tokens.enumerated().map { si, t in
                 let n = contents.patchSizes[si] * contents.patchSizes[si]
-                return Array(t[(i * n)..<((i + 1) * n)])
+                return Array(t[(range.lowerBound * n)..<(range.upperBound * n)])
             }
         }
-        let images = try vq.decode(tokens: tokens, parallelism: runtime.parallelism)
+        let selected = index.map { $0..<($0 + 1) } ?? 0..<contents.count
         let base = GenerationRecord(command: .decode, version: CLI.version, vqvae: try Records.identity(vaePath))
         let file = try Records.identity(tokensPath)
-        let paths = try writeImages(images, output: output, grid: grid) { i in
+        let labels = (contents.labels ?? []).filter { $0 >= 0 }
+        /// Text chunks of image i of the file (nil: the grid of all of them).
+        func text(_ i: Int?, _ size: RGBImage) throws -> [PNGTextChunk] {
             var r = base
-            let first = index ?? i ?? 0
-            r.tokens = .init(file: file, index: i == nil ? nil : first)
-            let labels = (contents.labels ?? []).filter { $0 >= 0 }
+            r.tokens = .init(file: file, index: i)
             if labels.count == contents.count {
-                r.classes = i == nil ? labels.map { .id($0) } : [.id(labels[first])]
+                r.classes = i.map { [.id(labels[$0])] } ?? labels.map { .id($0) }
             }
-            if i == nil { r.grid = .init(count: images.count, columns: nil) }
-            let size = images[0]
+            if i == nil { r.grid = .init(count: selected.count, columns: nil) }
             return try r.textChunks(classNames: (r.classes ?? []).map(\.description), steps: nil,
                                     width: size.width, height: size.height)
         }
-        for p in paths { context.console.out(p + "\n") }
+        if grid || selected.count == 1 {
+            var images: [RGBImage] = []
+            for lo in stride(from: selected.lowerBound, to: selected.upperBound, by: Self.decodeBatch) {
+                images += try vq.decode(tokens: tokens(lo..<min(selected.upperBound, lo + Self.decodeBatch)),
+                                        parallelism: runtime.parallelism)
+            }
+            let image = images.count == 1 ? images[0] : try RGBImage.grid(images)
+            try PNG.write(image, text: try text(images.count == 1 ? selected.lowerBound : nil, images[0]), to: output)
+            context.console.out(output + "\n")
+            return
+        }
+        // Several images: decoded and written batch by batch (each file atomically).
+        for lo in stride(from: 0, to: selected.count, by: Self.decodeBatch) {
+            let hi = min(selected.count, lo + Self.decodeBatch)
+            for (j, image) in try vq.decode(tokens: tokens(lo..<hi), parallelism: runtime.parallelism).enumerated() {
+                let path = GenerateCommand.outputPath(output, index: lo + j, count: selected.count)
+                try PNG.write(image, text: try text(lo + j, image), to: path)
+                context.console.out(path + "\n")
+            }
+        }
     }
 }
 

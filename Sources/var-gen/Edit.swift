@@ -72,6 +72,10 @@ struct EditCommand: Command {
         guard image.width > 0, image.height > 0 else { throw UsageError("\(inputLabel): '\(input)' is empty") }
         if let maskPath {
             let m: RGBImage
+            let (mw, mh) = try pngHeaderSize(maskPath, label: "--mask")      // compared before decoding
+            guard mw == image.width, mh == image.height else {
+                throw UsageError("--mask is \(mw)×\(mh) but --input is \(image.width)×\(image.height); expected the same size")
+            }
             do { m = try PNG.read(maskPath).image } catch { throw UsageError("--mask: \(userFacing(error))") }
             guard m.width == image.width, m.height == image.height else {
                 throw UsageError("--mask is \(m.width)×\(m.height) but --input is \(image.width)×\(image.height); "
@@ -85,11 +89,15 @@ struct EditCommand: Command {
         guard labels.count == 1 else { throw UsageError("--class: give one class for an edit") }
         label = labels[0]
         try SeedOption.check(seed: settings.seed, count: count)
+        try BatchPlan.requireFits(batches: [count], pipelines: [pipeline], random: false, budget: runtime.memoryBudget, flag: "count")
         Records.prefetch(pipeline)
         Records.prefetch([input, maskPath])
         try requirePNGName(output, flag: "output")
-        try requireWritableDirectory(for: output, flag: "output")
-        if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
+        try OutputCheck.requireFile(output, flag: "output")
+        if let saveTokens {
+            try OutputCheck.requireFile(saveTokens, flag: "save-tokens")
+            try OutputCheck.requireDistinct([("output", output), ("save-tokens", saveTokens)])
+        }
         for note in models.notices(for: pipeline) { context.console.err("var-gen: note: \(note)\n") }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VARKit
 
 /// The text of an error as the user sees it: the CLI's own errors as they are, Foundation's file and JSON
 /// errors in plain words (never `Error Domain=NSCocoaErrorDomain …` or `CodingKeys(…)`).
@@ -31,4 +32,24 @@ private func describe(_ e: DecodingError) -> String {
     case let .dataCorrupted(c): return c.codingPath.isEmpty ? "the file is not valid JSON" : "the JSON field '\(path(c.codingPath))' is invalid"
     @unknown default: return "the JSON does not match the expected configuration"
     }
+}
+
+/// Text for stderr made safe for a terminal, whatever a file put into it (class names from a JSON, names in a PNG
+/// record, paths): control characters other than newline and tab, DEL, C1 controls and invisible direction or
+/// format characters are shown escaped (`\x1b`, `\u{202e}`, as `DisplayText`), lines are cut at 2,000
+/// characters. Applied to every error, note and progress message the CLI prints.
+func terminalSafe(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        var out = "", kept = 0
+        for u in line.unicodeScalars {
+            if kept >= 2_000 { out += "…"; break }
+            kept += 1
+            let v = u.value
+            if v == 0x09 { out.unicodeScalars.append(u) }
+            else if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) { out += "\\x" + (v < 0x10 ? "0" : "") + String(v, radix: 16) }
+            else if DisplayText.isInvisibleControl(v) { out += "\\u{" + String(v, radix: 16) + "}" }
+            else { out.unicodeScalars.append(u) }
+        }
+        return out
+    }.joined(separator: "\n")
 }

@@ -47,18 +47,24 @@ func requireReadableFile(_ path: String, flag: String) throws {
     try requireReadableFile(path, named: "--\(flag)")
 }
 
-/// The same, with the errors prefixed by `label` ("--vae", "input PNG", …): what the user typed.
+/// The same, with the errors prefixed by `label` ("--vae", "input PNG", …): what the user typed. Paths are
+/// printed escaped (`DisplayText`): a name may come from a file (a model JSON's "vqvae").
 func requireReadableFile(_ path: String, named label: String) throws {
+    let shown = DisplayText.escaped(path)
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if let file = regularFileAncestor(of: parent) {
-            throw UsageError("\(label): '\(path)' cannot exist: '\(file)' is a file, not a directory")
+            throw UsageError("\(label): '\(shown)' cannot exist: '\(DisplayText.escaped(file))' is a file, not a directory")
         }
-        throw UsageError("\(label): file '\(path)' does not exist")
+        throw UsageError("\(label): file '\(shown)' does not exist")
     }
-    guard !isDir.boolValue else { throw UsageError("\(label): '\(path)' is a directory, expected a file") }
-    guard FileManager.default.isReadableFile(atPath: path) else { throw UsageError("\(label): file '\(path)' is not readable") }
+    guard !isDir.boolValue else { throw UsageError("\(label): '\(shown)' is a directory, expected a file") }
+    // A FIFO, device or socket would block or misbehave when read: refused by its kind, without opening it.
+    do { try InputFile.requireRegular(path) } catch let f as InputFile.Failure {
+        throw UsageError("\(label): '\(shown)' \(f.reason)")
+    }
+    guard FileManager.default.isReadableFile(atPath: path) else { throw UsageError("\(label): file '\(shown)' is not readable") }
 }
 
 /// var-gen writes PNG only: an output named `x.jpg` (or any extension but .png) is refused (exit 2) rather
@@ -87,6 +93,8 @@ func requireWritableDirectory(_ dir: String, flag: String) throws {
     guard FileManager.default.isWritableFile(atPath: dir) else {
         throw UsageError("--\(flag): directory '\(dir)' is not writable")
     }
+    // Temporary files of killed runs (`.NAME.tmp-PID-…`) in a directory this run writes to are removed now.
+    StaleTemporaries.remove(in: dir)
 }
 
 /// The nearest existing ancestor of `dir` (itself included) when it is a regular file, not a directory.
@@ -188,7 +196,13 @@ struct ModelOptions {
     func resolve(_ context: CLIContext) throws -> PipelineConfiguration {
         func open(_ path: String, flag: String, precision: WeightPrecision) throws -> ModelSource {
             try requireReadableFile(path, flag: flag)
-            do { return try ModelSource(path: path, precision: precision, inPlace: inPlace) } catch {
+            do {
+                let source = try ModelSource(path: path, precision: precision, inPlace: inPlace)
+                // The configuration may come from the JSON alone: the checkpoint itself must open too (its index,
+                // not its weights), so that a JSON, a PNG or garbage given as the model is refused now.
+                _ = try Checkpoint(path: path)
+                return source
+            } catch {
                 if let ck = try? Checkpoint(path: path), (try? VQVAEConfig.forCheckpoint(at: path, ck)) != nil {
                     throw UsageError("--\(flag): '\(path)' is a VQVAE checkpoint, not a VAR model\nHINT: pass it as --vae")
                 }
@@ -213,9 +227,33 @@ struct ModelOptions {
         case let .plain(m): primary = m
         case let .collaborative(plan): primary = plan.drafter
         }
-        let vaePath = try vae ?? primary.vqvaePath ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
-        try requireReadableFile(vaePath, flag: "vae")
+        let vaePath: String
+        let vaeLabel: String
+        if let vae {
+            (vaePath, vaeLabel) = (vae, "--vae")
+        } else if let named = try Self.referencedVQVAE(of: primary) {
+            (vaePath, vaeLabel) = (named, "the \"vqvae\" of \(URL(fileURLWithPath: primary.path).deletingPathExtension().lastPathComponent).json")
+        } else {
+            (vaePath, vaeLabel) = (try WeightsLocator.shipped("vqvae.pth", flag: "vae", context), "--vae")
+        }
+        try requireReadableFile(vaePath, named: vaeLabel)
+        // The VQVAE's configuration (not its weights): a file that is not a VQVAE is refused now, as an input.
+        do { _ = try ImageTokenizer.configuration(at: vaePath) } catch {
+            if let ck = try? Checkpoint(path: vaePath), (try? VARConfig.forCheckpoint(at: vaePath, checkpoint: ck)) != nil {
+                throw UsageError("\(vaeLabel): '\(DisplayText.escaped(vaePath))' is a VAR model, not a VQVAE checkpoint"
+                                 + "\nHINT: pass it as --model (or --drafter/--refiner)")
+            }
+            throw UsageError("\(vaeLabel): '\(DisplayText.escaped(vaePath))': \(userFacing(error))")
+        }
         return try PipelineConfiguration(models: models, tokenizer: vaePath)
+    }
+
+    /// The VQVAE a model's JSON names, which must stay beside the JSON (`ModelSource.referencedVQVAE`); a name
+    /// that leaves the directory is refused as a usage error naming the JSON (give such a file as --vae).
+    static func referencedVQVAE(of source: ModelSource) throws -> String? {
+        do { return try source.referencedVQVAE() } catch let e as PipelineError {
+            throw UsageError("\(e)\nHINT: pass the VQVAE on the command line with --vae FILE")
+        }
     }
 
     /// Notices for flags that have no effect with this configuration: `--mmap` applies to float32 weight

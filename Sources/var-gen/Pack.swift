@@ -58,7 +58,7 @@ struct PackCommand: Command {
                              + "\nHINT: move them out of the directory (a directory of only unlabelled PNGs is packed without arr_1)")
         }
         if let manifest { try Self.check(files, in: directory, against: manifest) }
-        try requireWritableDirectory(for: output, flag: "output")
+        try OutputCheck.requireFile(output, flag: "output")
     }
 
     /// Every sample image must carry the record its directory's manifest expects (settings, class, k, seed).

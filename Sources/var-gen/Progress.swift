@@ -55,10 +55,10 @@ final class ProgressPrinter {
             lastThrottled = now
         }
         if console.interactive {
-            console.err("\r\u{1B}[2K" + text)
+            console.err("\r\u{1B}[2K" + terminalSafe(text))
             lineOpen = true
         } else {
-            console.err(text + "\n")
+            console.err(terminalSafe(text) + "\n")
         }
     }
 
@@ -66,13 +66,13 @@ final class ProgressPrinter {
     func message(_ text: String) {
         if quiet { return }
         finish()
-        console.err(text + "\n")
+        console.err(terminalSafe(text) + "\n")
     }
 
     /// A notice the user must see even with `--quiet` (an ignored or adjusted flag).
     func notice(_ text: String) {
         finish()
-        console.err("var-gen: note: " + text + "\n")
+        console.err("var-gen: note: " + terminalSafe(text) + "\n")
     }
 
     func finish() {

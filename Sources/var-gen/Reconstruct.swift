@@ -37,8 +37,11 @@ struct ReconstructCommand: Command {
         vaePath = try vae ?? WeightsLocator.shipped("vqvae.pth", flag: "vae", context)
         try requireReadableFile(vaePath, flag: "vae")
         try requireImage(input, fits: vaePath, label: inputLabel)
-        try requireWritableDirectory(for: output, flag: "output")
-        if let saveTokens { try requireWritableDirectory(for: saveTokens, flag: "save-tokens") }
+        try OutputCheck.requireFile(output, flag: "output")
+        if let saveTokens {
+            try OutputCheck.requireFile(saveTokens, flag: "save-tokens")
+            try OutputCheck.requireDistinct([("output", output), ("save-tokens", saveTokens)])
+        }
         Records.prefetch([input, vaePath])
     }
 
@@ -63,19 +66,31 @@ struct ReconstructCommand: Command {
 
 /// Validation: `path` is a readable PNG of the VQVAE's resolution (reads the VQVAE's configuration only).
 func requireImage(_ path: String, fits vaePath: String, label: String) throws {
-    let image: RGBImage
-    do { image = try PNG.read(path).image } catch { throw UsageError("\(label): \(userFacing(error))") }
     let config: VQVAEConfig
     do { config = try ImageTokenizer.configuration(at: vaePath) } catch {
-        throw UsageError("--vae: cannot read the VQVAE configuration of '\(vaePath)': \(userFacing(error))")
+        throw UsageError("--vae: cannot read the VQVAE configuration of '\(DisplayText.escaped(vaePath))': \(userFacing(error))")
     }
-    do { try requireModelSize(image, config, label: label) } catch { throw UsageError("\(error)") }
+    // The size is in the header: an image of another size is refused before a pixel is decoded.
+    let (width, height) = try pngHeaderSize(path, label: label)
+    guard width == config.imageSize, height == config.imageSize else {
+        throw UsageError("\(label): the image is \(width)×\(height) but the VQVAE works at \(config.imageSize)×\(config.imageSize)"
+                         + "\nHINT: resize or crop the image to \(config.imageSize)×\(config.imageSize) first")
+    }
+    do { _ = try PNG.read(path, maxPixels: width * height) } catch { throw UsageError("\(label): \(userFacing(error))") }
+}
+
+/// A PNG's width and height from its IHDR chunk (the chunk list is checked; nothing is decoded).
+func pngHeaderSize(_ path: String, label: String) throws -> (Int, Int) {
+    do {
+        let size = try PNG.dimensions(try FileIO.readAll(path), path: path)
+        return (size.width, size.height)
+    } catch { throw UsageError("\(label): \(userFacing(error))") }
 }
 
 /// The VQVAE works at one resolution; other sizes are refused rather than silently resized.
 func requireModelSize(_ image: RGBImage, _ c: VQVAEConfig, label: String) throws {
     guard image.width == c.imageSize, image.height == c.imageSize else {
-        throw CLIFailure("\(label): the image is \(image.width)×\(image.height) but the VQVAE works at \(c.imageSize)×\(c.imageSize)"
+        throw UsageError("\(label): the image is \(image.width)×\(image.height) but the VQVAE works at \(c.imageSize)×\(c.imageSize)"
                          + "\nHINT: resize or crop the image to \(c.imageSize)×\(c.imageSize) first")
     }
 }

@@ -8,7 +8,7 @@ struct RuntimeOptions {
         .flag("verbose", "Print the BLAS core, threads and timings on stderr."),
         .flag("quiet", "No progress or status lines on stderr (results on stdout, notices and errors still shown)."),
         .flag("memory-stats", "Print accounted memory per category, the predicted peak and the process RSS at the end."),
-        .value("memory-budget", "SIZE", "Cap on the predicted peak memory (e.g. 6G): the largest batch that fits, or exit 1."),
+        .value("memory-budget", "SIZE", "Cap on the peak memory, process baseline included (e.g. 6G): the largest batch that fits, or exit 2 naming the minimum."),
     ]
 
     var threads: Int?

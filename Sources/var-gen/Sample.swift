@@ -48,6 +48,9 @@ struct SampleCommand: Command {
 
     static func fileName(classID c: Int, index k: Int) -> String { "\(c)_\(k).png" }
 
+    /// `--status` lists what is missing: at most this many expected images.
+    static let maxStatusImages = 10_000_000
+
     var models: ModelOptions
     var sampling: SamplingOptions
     var runtime: RuntimeOptions
@@ -94,11 +97,19 @@ struct SampleCommand: Command {
         pipeline.sampling = settings
         pipeline.threads = runtime.threads
         classes = try ClassList.parse(classText, flag: "class", config: pipeline.primary.config)
-        for note in models.notices(for: pipeline) { context.console.err("var-gen: note: \(note)\n") }
+        guard !classes.count.multipliedReportingOverflow(by: perClass).overflow else {
+            throw UsageError("--per-class \(perClass) × \(classes.count) classes is more images than can be counted")
+        }
+        for note in models.notices(for: pipeline) { context.console.err("var-gen: note: \(terminalSafe(note))\n") }
         Records.prefetch(pipeline)
         manifest = SampleManifest(version: CLI.version, vqvae: try Records.identity(pipeline.tokenizer),
                                   models: try Records.models(pipeline), sampling: .init(settings), baseSeed: settings.seed)
         if statusOnly {
+            // The report lists every expected image: its size follows the count, so the count is capped.
+            guard classes.count * perClass <= Self.maxStatusImages else {
+                throw UsageError("--status checks at most \(Self.maxStatusImages) images; --per-class \(perClass) × \(classes.count) "
+                                 + "classes is more\nHINT: check a subset with --class, or shard by shard")
+            }
             shardCount = try SampleStatus.shardCount(shardRequest, environment: context.environment)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue else {
@@ -113,13 +124,7 @@ struct SampleCommand: Command {
         } catch {
             throw UsageError("\(error)")
         }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw UsageError("--output: '\(output)' exists and is not a directory") }
-            try requireWritableDirectory(output, flag: "output")
-        } else {
-            try requireWritableDirectory(for: output, flag: "output")
-        }
+        try OutputCheck.requireDirectory(output, flag: "output")
         let existing: SampleManifest?
         do { existing = try SampleManifest.read(directory: output) } catch { throw UsageError("--output: \(error)") }
         if let existing {
@@ -152,30 +157,50 @@ struct SampleCommand: Command {
         if statusOnly { return try SampleStatus.run(self, console: console) }
         runtime.apply(console, weightsOf: models)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        let all = Self.pairs(classes: classes, perClass: perClass, shard: shard, of: shardCount)
         if try SampleManifest.read(directory: output) == nil { try manifest.write(directory: output) }
-        var pending: [(classID: Int, index: Int)] = [], replaced = 0
-        for pair in all {
-            switch belongs(output + "/" + Self.fileName(classID: pair.classID, index: pair.index), classID: pair.classID, index: pair.index) {
-            case true?: continue
-            case false?: replaced += 1; pending.append(pair)
-            case nil: pending.append(pair)
+        // The plan is lazy: pair j (class-major) is (classes[j / perClass], j mod perClass) and the shard takes
+        // j = shard, shard + n, …; nothing grows with the count. Only the files already present are listed and
+        // checked up front (memory follows the directory, not --per-class), so the summary is exact.
+        let total = classes.count * perClass
+        let shardTotal = total > shard ? (total - shard + shardCount - 1) / shardCount : 0
+        func pair(_ j: Int) -> (classID: Int, index: Int) { (classes[j / perClass], j % perClass) }
+        var kept = Set<Int>(), replaced = 0
+        var classIndices: [Int: [Int]] = [:]
+        for (ci, c) in classes.enumerated() { classIndices[c, default: []].append(ci) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: output) {
+            guard let (c, k) = PackCommand.parseName(name), k < perClass, name == Self.fileName(classID: c, index: k),
+                  let indices = classIndices[c] else { continue }
+            for ci in indices {
+                let j = ci * perClass + k
+                guard j % shardCount == shard else { continue }
+                // An image this shard will write must not be a directory, FIFO or device: refused before any work.
+                var st = stat()
+                if stat(output + "/" + name, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                    throw UsageError("--output: '\(DisplayText.escaped(output + "/" + name))' is \(InputFile.kindName(mode: st.st_mode)), "
+                                     + "where this run writes an image\nHINT: move it out of the directory")
+                }
+                switch belongs(output + "/" + name, classID: c, index: k) {
+                case true?: kept.insert(j)
+                case false?: replaced += 1
+                case nil: break
+                }
             }
         }
+        let pendingCount = shardTotal - kept.count
         let progress = ProgressPrinter(console: console, pipeline: pipeline, quiet: runtime.quiet)
         if let shardOrigin { progress.message("shard \(shardOrigin)") }
-        progress.message("\(all.count) images in this shard, \(all.count - pending.count) already present, \(pending.count) to generate"
+        progress.message("\(shardTotal) images in this shard, \(kept.count) already present, \(pendingCount) to generate"
                          + (replaced > 0 ? " (\(replaced) replace images whose metadata differs from \(SampleManifest.fileName): "
                                            + "foreign files, other settings or no record)" : ""))
-        guard !pending.isEmpty else { return }
+        guard pendingCount > 0 else { return }
+        let choice = try BatchPlan.choose(requested: batch, prediction: try GenerationPipeline.predictMemory(pipeline),
+                                          budget: runtime.memoryBudget)
+        if let note = choice.note { progress.message(note) }
+        let b = choice.batch
         let engine = try GenerationPipeline(pipeline) { progress.message("loading \($0)") }
-        guard let b = engine.batchSize(upTo: batch, budget: runtime.memoryBudget) else {
-            throw CLIFailure("--memory-budget is too small for one image\nHINT: raise the budget")
-        }
         let start = Date()
         var done = 0
-        for lo in stride(from: 0, to: pending.count, by: b) {
-            let chunk = pending[lo..<min(pending.count, lo + b)]
+        func generate(_ chunk: [(classID: Int, index: Int)]) throws {
             let labels = chunk.map(\.classID)
             let seeds = chunk.map { Self.seed(base: settings.seed, classID: $0.classID, index: $0.index) }
             let images = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings).images
@@ -188,10 +213,17 @@ struct SampleCommand: Command {
             done += chunk.count
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(done) / max(elapsed, 1e-9)
-            let eta = Double(pending.count - done) / max(rate, 1e-9)
-            progress.line(String(format: "%d/%d images, %.2f images/s, ETA %@", done, pending.count, rate, formatDuration(eta)),
-                          final: done == pending.count)
+            let eta = Double(pendingCount - done) / max(rate, 1e-9)
+            progress.line(String(format: "%d/%d images, %.2f images/s, ETA %@", done, pendingCount, rate, formatDuration(eta)),
+                          final: done == pendingCount)
         }
+        var chunk: [(classID: Int, index: Int)] = []
+        chunk.reserveCapacity(b)
+        for j in stride(from: shard, to: total, by: shardCount) where !kept.contains(j) {
+            chunk.append(pair(j))
+            if chunk.count == b { try generate(chunk); chunk.removeAll(keepingCapacity: true) }
+        }
+        if !chunk.isEmpty { try generate(chunk) }
         progress.finish()
         console.out(output + "\n")
         if runtime.memoryStats { console.err(renderMemoryReport(engine.accountant.report)) }

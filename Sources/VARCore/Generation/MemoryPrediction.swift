@@ -149,12 +149,19 @@ public struct MemoryPrediction: Sendable {
 
     /// The largest batch ≤ `requested` whose predicted peak fits in `budget` bytes, or nil if one image
     /// does not fit.
+    /// The peak grows with the batch (about linearly): the search starts below the batch the per-image growth
+    /// allows, so no peak is computed for a batch whose byte count could overflow, and bisects from there
+    /// (a few dozen predictions for any `requested`, e.g. 99 999 999 999).
     public func largestBatch(upTo requested: Int, budget: Int) -> Int? {
-        var b = requested
-        while b >= 1 {
-            if peak(batch: b).total <= budget { return b }
-            b -= 1
+        guard requested >= 1 else { return nil }
+        let one = peak(batch: 1).total
+        guard one <= budget else { return nil }
+        let perImage = max(1, peak(batch: 2).total - one)
+        var lo = 1, hi = min(requested, 1 + (budget - one) / perImage, 1 << 32)
+        while lo < hi {                           // invariant: peak(lo) fits
+            let mid = lo + (hi - lo + 1) / 2
+            if peak(batch: mid).total <= budget { lo = mid } else { hi = mid - 1 }
         }
-        return nil
+        return lo
     }
 }

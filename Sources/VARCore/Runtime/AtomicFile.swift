@@ -80,6 +80,7 @@ public final class AtomicFile {
             let message = errno == ECANCELED ? "the program is being interrupted" : FileIO.errnoText()
             throw RuntimeError.io(path: path, operation: "create a temporary file for", message: message)
         }
+        _ = flock(fd, LOCK_EX | LOCK_NB)   // marks the file busy for `StaleTemporaries` (released when closed)
     }
 
     deinit { abort() }
@@ -118,6 +119,13 @@ public final class AtomicFile {
             let message = FileIO.errnoText()
             abort()
             throw RuntimeError.io(path: path, operation: "close", message: message)
+        }
+        // Never rename over a device, FIFO, socket or directory (`-o /dev/null` must not replace the device).
+        var st = stat()
+        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFLNK {
+            abort()
+            throw RuntimeError.io(path: path, operation: "replace", message: "it is \(InputFile.kindName(mode: st.st_mode)), "
+                                  + "not a regular file; not replaced")
         }
         guard rename(temporaryPath, path) == 0 else {
             let message = FileIO.errnoText()

@@ -172,14 +172,22 @@ public enum PNG {
 
     /// `tEXt` chunks with a valid CRC, decoded as Latin-1; malformed ones are skipped as the PNG spec
     /// allows for ancillary chunks.
+    /// Text is bounded whatever the file holds (var-gen's records are a few KB): chunks above `maxTextChunkBytes`
+    /// are skipped, and reading stops after `maxTextChunks` chunks or `maxTextBytes` bytes of text in all.
     static func textChunks(in chunks: [Chunk], of bytes: [UInt8]) -> [PNGTextChunk] {
-        chunks.compactMap { c in
-            guard c.type == "tEXt", c.crcOK else { return nil }
+        var out: [PNGTextChunk] = [], total = 0
+        for c in chunks where c.type == "tEXt" && c.crcOK && c.dataRange.count <= maxTextChunkBytes {
+            guard out.count < maxTextChunks, total + c.dataRange.count <= maxTextBytes else { break }
             let data = bytes[c.dataRange]
-            guard let zero = data.firstIndex(of: 0), zero > data.startIndex else { return nil }
-            return PNGTextChunk(key: latin1(data[data.startIndex..<zero]), text: latin1(data[(zero + 1)...]))
+            guard let zero = data.firstIndex(of: 0), zero > data.startIndex else { continue }
+            total += c.dataRange.count
+            out.append(PNGTextChunk(key: latin1(data[data.startIndex..<zero]), text: latin1(data[(zero + 1)...])))
         }
+        return out
     }
+
+    /// Limits of `textChunks`: 1 MiB per chunk, 64 chunks, 4 MiB of text.
+    public static let maxTextChunkBytes = 1 << 20, maxTextChunks = 64, maxTextBytes = 4 << 20
 
     /// Inserts `tEXt` chunks right after IHDR (bytes 8..<33 of any PNG).
     static func insertText(_ text: [PNGTextChunk], into png: [UInt8]) throws -> [UInt8] {

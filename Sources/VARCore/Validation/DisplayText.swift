@@ -27,7 +27,7 @@ public enum DisplayText {
 
     /// Direction overrides and isolates, zero-width and other format characters that change how the
     /// surrounding text is shown.
-    static func isInvisibleControl(_ v: UInt32) -> Bool {
+    public static func isInvisibleControl(_ v: UInt32) -> Bool {
         (0x200B...0x200F).contains(v) || (0x202A...0x202E).contains(v) || (0x2060...0x206F).contains(v)
             || v == 0xFEFF || v == 0x061C || (0xFFF9...0xFFFB).contains(v)
     }

@@ -44,11 +44,21 @@ public struct ModelSource: Sendable {
     /// The file name ("drafter.pth").
     public var name: String { URL(fileURLWithPath: path).lastPathComponent }
 
-    /// The VQVAE named by the model's JSON (`"vqvae": "vqvae.pth"`, relative to the model), if any.
+    /// The VQVAE named by the model's JSON (`"vqvae": "vqvae.pth"`, relative to the model), if any, without
+    /// checking where it points; `referencedVQVAE()` is the checked form every loader uses.
     public var vqvaePath: String? {
         guard let v = config.vqvae else { return nil }
         if v.hasPrefix("/") { return v }
         return URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(v).path
+    }
+
+    /// The VQVAE named by the model's JSON, if any, checked to stay beside it: a plain name or a relative
+    /// path that, after resolving `..` and symbolic links, lies inside the JSON's directory. An absolute
+    /// path, an empty name, or one that escapes throws `PipelineError.referenceOutsideDirectory`.
+    public func referencedVQVAE() throws -> String? {
+        guard let name = config.vqvae else { return nil }
+        let json = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("json").path
+        return try ContainedPath.resolve(name, besideFile: path, json: json, field: "vqvae")
     }
 
     /// True when both sources name the same file (after standardising the paths).

@@ -21,14 +21,15 @@ public struct PipelineConfiguration: Sendable {
     /// `threads` as the value the kernels are given.
     public var parallelism: Parallelism { Parallelism(threads: threads) }
 
-    /// Throws `PipelineError.noTokenizer` when `tokenizer` is nil and the model's JSON names no VQVAE.
+    /// Throws `PipelineError.noTokenizer` when `tokenizer` is nil and the model's JSON names no VQVAE, and
+    /// `PipelineError.referenceOutsideDirectory` when the VQVAE it names is not beside it.
     public init(models: Models, tokenizer: String? = nil, sampling: SamplingConfig? = nil, threads: Int? = nil) throws {
         let primary: ModelSource
         switch models {
         case let .plain(m): primary = m
         case let .collaborative(plan): primary = plan.drafter
         }
-        guard let path = tokenizer ?? primary.vqvaePath else { throw PipelineError.noTokenizer(model: primary.path) }
+        guard let path = try tokenizer ?? primary.referencedVQVAE() else { throw PipelineError.noTokenizer(model: primary.path) }
         self.models = models
         self.tokenizer = path
         self.sampling = sampling ?? Self.defaultSampling(for: models)

@@ -14,6 +14,9 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case seedCount(labels: Int, seeds: Int)
     /// No VQVAE was given and the model's JSON names none.
     case noTokenizer(model: String)
+    /// A file named inside a model JSON (`field`, e.g. "vqvae") is absolute or resolves (after `..` and symbolic
+    /// links) outside the JSON's directory; such files must be given on the command line instead.
+    case referenceOutsideDirectory(json: String, field: String, name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,9 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             return "got \(seeds) seeds for \(labels) labels; expected one seed per label"
         case let .noTokenizer(model):
             return "no VQVAE given and the configuration of '\(model)' names none"
+        case let .referenceOutsideDirectory(json, field, name, reason):
+            return "\(DisplayText.escaped(json)): \"\(field)\": \"\(DisplayText.escaped(name))\" \(reason); a model JSON may "
+                + "only name files in its own directory (a plain name or a relative path that stays inside it)"
         }
     }
 

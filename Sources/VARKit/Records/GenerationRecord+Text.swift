@@ -124,13 +124,17 @@ extension GenerationRecord {
             if sampling == nil { throw bad("sampling", "missing (needed by '\(command.rawValue)')") }
             if seed == nil { throw bad("seed", "missing (needed by '\(command.rawValue)')") }
             guard let c = classes, !c.isEmpty else { throw bad("classes", "missing (needed by '\(command.rawValue)')") }
-            if let seed, let g = grid, seed > UInt64(UInt32.max) - UInt64(max(0, g.count - 1)) {
+            if let seed, seed > UInt64(UInt32.max) { throw bad("seed", "expected 0…\(UInt32.max), got \(seed)") }
+            // Checked before any arithmetic with it (a record's count may be anything a file says).
+            if let g = grid, g.count < 1 || g.count > Int(UInt32.max) {
+                throw bad("grid.count", "expected 1…\(UInt32.max), got \(g.count)")
+            }
+            if let seed, let g = grid, seed > UInt64(UInt32.max) - UInt64(g.count - 1) {
                 throw bad("seed", "seed \(seed) + \(g.count - 1) exceeds \(UInt32.max)")
             }
-            if let seed, seed > UInt64(UInt32.max) { throw bad("seed", "expected 0…\(UInt32.max), got \(seed)") }
         }
         if let g = grid {
-            guard g.count >= 1 else { throw bad("grid.count", "expected ≥ 1") }
+            guard g.count >= 1, g.count <= Int(UInt32.max) else { throw bad("grid.count", "expected 1…\(UInt32.max), got \(g.count)") }
             if let c = g.columns, c < 1 { throw bad("grid.columns", "expected ≥ 1") }
             if command != .decode, let c = classes, c.count != g.count {
                 throw bad("classes", "expected \(g.count) entries (one per grid cell), got \(c.count)")
