@@ -156,3 +156,15 @@ struct CLIBenchSweepTests {
         #expect(rows.contains { $0.hasPrefix("| #4 drafter.pth+refiner.pth N=2 | 1 | #2 drafter.pth |") }, "\(r.out)")
     }
 }
+
+extension CLIBenchSweepTests {
+    /// `--sgemm -t 1,2`: one row per thread count, structured in JSON.
+    @Test func sgemmSweepsThreads() throws {
+        let threads = twoThreadCounts ? "1,2" : "1"
+        let r = runCLI(["bench", "--sgemm", "-t", threads, "-r", "1", "--warmup", "0", "-o", "json"])
+        #expect(r.code == 0, "\(r.err)")
+        let runs = try #require(try json(r.out)["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["threads"] as? Int } == (twoThreadCounts ? [1, 2] : [1]))
+        #expect(runs.allSatisfy { ($0["gflops_median"] as? Double ?? 0) > 0 })
+    }
+}
