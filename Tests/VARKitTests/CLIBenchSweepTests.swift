@@ -8,12 +8,11 @@ import VARKit
 /// value), one configuration per combination with its settings as structured fields, progress on stderr.
 @Suite("CLI: bench sweeps over weights, threads and sampling")
 struct CLIBenchSweepTests {
-    func parse(_ args: [String]) throws -> BenchCommand {
-        let p = try OptionParser.parse(args, specs: BenchCommand.options)
-        let context = CLIContext(console: Console.capturing().0, environment: ["VARGEN_WEIGHTS": TinyWeights.directory],
-                                 currentDirectory: NSTemporaryDirectory(), executablePath: "/nonexistent/var-gen")
-        return try BenchCommand(p, context: context)
-    }
+    /// The tiny weights' context (no output kept).
+    static let context = CLIContext(console: Console.capturing().0, environment: ["VARGEN_WEIGHTS": TinyWeights.directory],
+                                    currentDirectory: NSTemporaryDirectory(), executablePath: "/nonexistent/var-gen")
+
+    func parse(_ args: [String]) throws -> BenchCommand { try CLIBenchTests().parse(args) }
 
     func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -33,8 +32,7 @@ struct CLIBenchSweepTests {
         // The split is not part of the key: a CoDe row pairs with the drafter alone of the same other settings.
         #expect(b.points[0].key == b.points[4].key && b.points[0].key != b.points[1].key)
         var v = b
-        try v.validate(CLIContext(console: Console.capturing().0, environment: ["VARGEN_WEIGHTS": TinyWeights.directory],
-                                  currentDirectory: NSTemporaryDirectory(), executablePath: "/nonexistent/var-gen"))
+        try v.validate(Self.context)
         #expect(v.settings[2].cfg == 4 && v.settings[1].topK == .perScale([3, 3, 3, 3]) && v.settings[0].temperature == .perScale([1, 1, 0.9, 0.9]))
         guard case let .collaborative(plan) = v.pipelines[20].models else { Issue.record("not CoDe"); return }
         #expect(plan.drafter.precision == .int8 && plan.refiner.precision == .float32)
