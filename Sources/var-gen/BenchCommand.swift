@@ -2,19 +2,38 @@ import Foundation
 import VARKit
 
 /// `var-gen bench`: seconds per image of generate + decode, with warm-up and repeats (docs/performance.md §5),
-/// split into transformer time per model and per scale, sampling and VQVAE decode; sweeps over batch sizes
-/// and CoDe splits in one call; real checkpoints, the shipped models, or random weights of official shapes.
+/// split into transformer time per model and per scale, sampling and VQVAE decode; sweeps (`BenchSweep`) over
+/// batch sizes, CoDe splits, weight precisions, threads and sampling values in one call; real checkpoints, the
+/// shipped models, or random weights of official shapes.
 struct BenchCommand: Command {
     static let name = "bench"
-    static let summary = "Time generation: warm-up, repeats, medians and spread, time split; Markdown or --json."
-    static let usage = "[--random d16 | --random d30,d16] [--batch 1,8] [--draft-steps 8,6] [-r R] [--warmup W] "
-        + "[model and sampling options]"
-    static let options: [OptionSpec] = ModelOptions.specs.filter { $0.name != "draft-steps" } + benchSpecs
-        + SamplingOptions.specs + RuntimeOptions.specs
+    static let summary = "Time generation: warm-up, repeats, medians and spread, time split; sweeps; md/json/jsonl/csv."
+    static let usage = "[--random d16 | --random d30,d16] [-b 1,8] [--draft-steps off,8,6] [--weights f32,f16,q8/f32] "
+        + "[-t 1,2] [--cfg 1,4] [--top-k 900,600] [--top-p …] [--temp …] [-r R] [--warmup W] [-o md|json|jsonl|csv]"
+    static let options: [OptionSpec] = ModelOptions.specs.filter { $0.name != "draft-steps" && $0.name != "weights" }
+        + benchSpecs + sweptSampling + RuntimeOptions.specs.map { spec in
+            guard spec.name == "threads" else { return spec }
+            return .value("threads", "N[,N…]", "Threads for BLAS and the engine's loops; a list sweeps several counts.",
+                          default: "all cores")
+        }
+    /// The sampling flags, each a sweep (a comma separates configurations, `/` the values of one per-scale setting).
+    static let sweptSampling: [OptionSpec] = SamplingOptions.specs.map { spec in
+        switch spec.name {
+        case "cfg": return .value("cfg", "X[,X…]", "Classifier-free guidance; a list sweeps several.", default: "model JSON, else 4")
+        case "top-k": return .value("top-k", "K[,K…]", "Top-k (0 = off); a list sweeps several; one value per scale is "
+                                    + "written K/K/…/K.", default: "model JSON, else 900 (CoDe 600)")
+        case "top-p": return .value("top-p", "P[,P…]", "Top-p (0 = off); a list sweeps several.", default: "model JSON, else 0.95")
+        case "temp": return .value("temp", "T[,T…]", "Temperature; a list sweeps several; one value per scale is written "
+                                   + "T/T/…/T.", default: "model JSON, else 1 (CoDe 1.1×7, 1.0…)")
+        default: return spec
+        }
+    }
     static let benchSpecs: [OptionSpec] = [
         .value("draft-steps", "N[,N…]", "Scales made by the drafter (CoDe); a list sweeps several splits; "
                + "`off` runs the drafter alone, the baseline of the CoDe speed-up table.",
                default: "the drafter JSON's draft_steps"),
+        .value("weights", "W[,W…]", "Linear-weight precision f32, f16 or q8 (as in generate); a list sweeps several; "
+               + "a drafter/refiner pair is written D/R, e.g. q8/f32.", default: "f32"),
         .value("random", "dA[,dB]", "Random weights of official shapes, no files: one VAR depth (plain) or "
                + "drafter,refiner (CoDe), with a random official VQVAE."),
         .value("batch", "N[,N…]", "Images per timed call; a list sweeps several batch sizes.", default: "1"),
@@ -24,35 +43,50 @@ struct BenchCommand: Command {
               + "call each) so that drift on a shared machine hits them alike; holds every configuration's buffers "
               + "at once."),
         .value("output-format", "md|json|jsonl|csv", "Markdown tables; one JSON record; one JSON object per row "
-               + "(with the environment); or CSV with a header line.", default: "md"),
+               + "(with the environment); or CSV with a header line (llama-bench's -o).", default: "md", short: "o"),
         .flag("json", "Same as --output-format json."),
         .flag("profile", "Also time each kind of transformer operation (linear layers, attention, norms…)."),
         .flag("sgemm", "Measure the sgemm peak instead (2048×1024 · 1024×4096, float32) in GFLOP/s."),
     ]
 
+    /// The first configuration's options (the others differ only in the swept flags).
     var models: ModelOptions
     var sampling: SamplingOptions
     var runtime: RuntimeOptions
     var batches: [Int]
+    var sweep: BenchSweep
+    /// The configurations: every combination of the swept lists, and the options of each.
+    var points: [BenchSweep.Point]
+    var pointOptions: [ParsedOptions]
     /// `--draft-steps` values; nil = the default split, 0 = `off` (the drafter alone).
-    var draftSteps: [Int?]
+    var draftSteps: [Int?] { sweep.draftSteps }
     var random: [Int]?
     var repeats: Int, warmup: Int
     var format: BenchOutputFormat
     var sgemm: Bool
     var profile: Bool
     var interleave: Bool
-    /// One pipeline per `--draft-steps` value (one plain pipeline without CoDe).
+    /// The original options (for the notes about lists that sweep).
+    var parsed: ParsedOptions
+    /// One pipeline per configuration, with its sampling settings and threads.
     var pipelines: [PipelineConfiguration] = []
     var settings: [SamplingConfig] = []
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
+        parsed = p
+        sweep = try BenchSweep(p)
+        let seed = try SeedOption.parse(p.string("seed"))?.seed ?? 0
+        points = sweep.points
+        pointOptions = points.map { BenchSweep.options(p, $0, seed: seed) }
         let steps = try Self.parseDraftSteps(p.string("draft-steps"))
-        var single = p
-        single.values["draft-steps"] = steps?.first { $0 > 0 }.map(String.init)   // `off` alone: no CoDe split
-        models = try ModelOptions(single)
-        sampling = try SamplingOptions(p)
-        runtime = try RuntimeOptions(p)
+        if p.has("model"), let pair = sweep.weights.first(where: { $0.drafter != $0.refiner }) {
+            throw UsageError("--weights \(pair.text): a drafter/refiner pair needs CoDe, not --model; give one precision "
+                             + "per value (f32, f16 or q8; a list such as f32,f16 sweeps them)")
+        }
+        for q in pointOptions.dropFirst() { _ = try ModelOptions(q); _ = try SamplingOptions(q) }
+        models = try ModelOptions(pointOptions[0])
+        sampling = try SamplingOptions(pointOptions[0])
+        runtime = try RuntimeOptions(pointOptions[0])
         batches = try p.ints("batch") ?? [1]
         repeats = try p.int("repeats") ?? 3
         warmup = try p.int("warmup") ?? 1
@@ -74,7 +108,6 @@ struct BenchCommand: Command {
                 throw UsageError("--draft-steps needs a drafter and a refiner: use --random dA,dB (e.g. --random d30,d16)")
             }
         }
-        draftSteps = steps ?? [nil]
         if steps?.contains(0) == true && p.has("model") {
             throw UsageError("--draft-steps off (the drafter alone) needs --drafter, not --model")
         }
@@ -103,23 +136,34 @@ struct BenchCommand: Command {
 
     mutating func validate(_ context: CLIContext) throws {
         pipelines = []
+        settings = []
         if sgemm { return }
-        for n in draftSteps {
+        for (point, q) in zip(points, pointOptions) {
+            let n = point.draftSteps
+            var pipeline: PipelineConfiguration
             if let random {
                 let depths = n == 0 ? [random[0]] : random
-                pipelines.append(try Self.randomPipeline(depths, draftSteps: n, precision: models.precision,
-                                                          refinerPrecision: models.refinerPrecision))
+                pipeline = try Self.randomPipeline(depths, draftSteps: n, precision: point.weights.drafter,
+                                                   refinerPrecision: point.weights.refiner)
             } else {
-                var m = models
-                m.draftSteps = n == 0 ? nil : n
-                if n == 0 { m.refiner = nil }
-                pipelines.append(try m.resolve(context))
+                var m = try ModelOptions(q)
+                if n == 0 { m.refiner = nil; m.draftSteps = nil }
+                pipeline = try m.resolve(context)
             }
+            let s = try SamplingOptions(q).resolve(for: pipeline)
+            pipeline.sampling = s
+            pipeline.threads = point.threads
+            pipelines.append(pipeline)
+            settings.append(s)
         }
-        settings = try pipelines.map { try sampling.resolve(for: $0) }
-        for i in pipelines.indices {
-            pipelines[i].sampling = settings[i]
-            pipelines[i].threads = runtime.threads
+        let collaborative = pipelines.contains { if case .collaborative = $0.models { true } else { false } }
+        if !collaborative, let pair = sweep.weights.first(where: { $0.drafter != $0.refiner }) {
+            throw UsageError("--weights \(pair.text): a drafter/refiner pair needs CoDe (--refiner or --draft-steps); "
+                             + "give one precision per value")
+        }
+        for note in sweep.notes(parsed, collaborative: collaborative, scaleCount: pipelines[0].config.scaleCount)
+            + models.notices(for: pipelines[0]) {
+            context.console.err("var-gen: note: \(note)\n")
         }
         try BatchPlan.requireFits(batches: batches, pipelines: pipelines, random: random != nil, budget: runtime.memoryBudget)
     }

@@ -6,11 +6,12 @@ struct BenchEnvironment {
     var commit: String
     var cpu: String
     var blasCore: String
-    var blasThreads: Int
-    var workers: Int
+    /// The threads of OpenBLAS and of the engine's loops (one figure serves both); nil when `--threads`
+    /// sweeps several counts (each row then has its own).
+    var blasThreads: Int?
     var loadSeconds: Double
     var random: Bool
-    /// How the transformers' linear weights were held (nil for `--sgemm`).
+    /// How the transformers' linear weights were held (nil for `--sgemm`, or when configurations differ).
     var weights: WeightPrecision?
     /// The refiner's, when a refiner was loaded.
     var refinerWeights: WeightPrecision?
@@ -20,7 +21,7 @@ struct BenchEnvironment {
     static func current(_ context: CLIContext, loadSeconds: Double, random: Bool, parallelism: Parallelism,
                         weights: WeightPrecision? = nil, refinerWeights: WeightPrecision? = nil) -> BenchEnvironment {
         BenchEnvironment(commit: gitCommit(near: context.executablePath), cpu: cpuModel(), blasCore: BLAS.coreName,
-                         blasThreads: parallelism.workers, workers: parallelism.workers, loadSeconds: loadSeconds,
+                         blasThreads: parallelism.workers, loadSeconds: loadSeconds,
                          random: random, weights: weights, refinerWeights: refinerWeights)
     }
 
@@ -52,13 +53,14 @@ struct BenchEnvironment {
     }
 
     var json: [String: Any] {
-        ["commit": commit, "cpu": cpu, "blas_core": blasCore, "blas_threads": blasThreads, "workers": workers,
+        ["commit": commit, "cpu": cpu, "blas_core": blasCore, "blas_threads": blasThreads ?? NSNull(), "workers": blasThreads ?? NSNull(),
          "load_seconds": loadSeconds, "random_weights": random, "weight_precision": weights?.rawValue ?? NSNull(),
          "refiner_weight_precision": refinerWeights?.rawValue ?? NSNull(), "mapped_weight_bytes": mappedBytes]
     }
 
     var markdown: String {
-        "- commit \(commit); CPU \(cpu); OpenBLAS core \(blasCore), \(blasThreads) BLAS threads, \(workers) workers\n"
+        "- commit \(commit); CPU \(cpu); OpenBLAS core \(blasCore), "
+            + (blasThreads.map { "\($0) BLAS threads, \($0) workers\n" } ?? "threads per configuration\n")
             + String(format: "- weights: %@; load %.1f s%@\n", random ? "random, official shapes" : "files", loadSeconds,
                      mappedBytes > 0 ? "; \(ByteSize.format(mappedBytes)) of float32 matrices used in place from the file" : "")
             + (weights.map { w in

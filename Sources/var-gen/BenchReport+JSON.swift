@@ -12,11 +12,11 @@ extension BenchReport {
         }
     }
 
-    /// Everything in one object: environment, timing settings, the sampling settings of each configuration and
-    /// every row.
+    /// Everything in one object: environment, timing settings, the settings of each configuration (each its
+    /// own field) and every row.
     var record: [String: Any] {
         ["environment": environment.json, "peak_rss_bytes": peakRSS, "repeats": repeats, "warmup": warmup,
-         "sampling": settings.map(Self.samplingJSON), "runs": results.map(\.json)]
+         "configurations": configurations.map { $0[0].configurationJSON }, "runs": results.map(\.json)]
     }
 
     /// One row with the run's environment and timing settings (`jsonl`: each line stands alone).

@@ -8,8 +8,6 @@ struct BenchReport {
     /// The process's peak resident set over the whole run, bytes.
     var peakRSS: Int
     var repeats: Int, warmup: Int
-    /// The sampling settings, one per configuration.
-    var settings: [SamplingConfig]
     var results: [BenchResult]
     /// `--interleave`: the speed-up table pairs calls by round.
     var paired: Bool

@@ -4,6 +4,8 @@ import VARKit
 /// The timings of one call (seconds, whole batch).
 struct BenchSample {
     var total = 0.0, decode = 0.0, sampling = 0.0
+    /// The threads large products used during the call.
+    var threads = 0
     /// Transformer seconds by model role ("drafter", "refiner", or "model" for plain VAR).
     var transformer: [ModelRole: Double] = [:]
     /// Per scale: (role, transformer seconds, sampling seconds).
@@ -30,13 +32,30 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-/// One row of the sweep: a pipeline (models, CoDe split) at one batch size.
+/// One row of the sweep: a configuration (models, CoDe split, weights, threads, sampling) at one batch size.
 struct BenchResult {
     var pipeline: PipelineConfiguration
     var batch: Int
     var samples: [BenchSample]
     var patchSizes: [Int]
     var memory: MemoryAccountant.Report
+    /// The configuration's index in the sweep (0-based; reports number them from 1).
+    var configuration = 0
+    /// Which value of each swept list except `--draft-steps` (`BenchSweep.Point.key`).
+    var key: [Int] = []
+    /// The threads the calls ran with.
+    var threads = 0
+
+    /// The precision the weights were held in (after the CPU's fallback): the plain model's or the drafter's,
+    /// and the refiner's (nil for plain VAR).
+    var weights: (drafter: WeightPrecision, refiner: WeightPrecision?) {
+        switch pipeline.models {
+        case let .plain(m): return (m.precision.effective, nil)
+        case let .collaborative(plan): return (plan.drafter.precision.effective, plan.refiner.precision.effective)
+        }
+    }
+    /// The drafter running alone (`--draft-steps off`), the baseline of the CoDe speed-up table.
+    var drafterAlone = false
 
     var accountedPeak: Int { memory.total.peak }
     /// Peak KV cache plus peak activations (each category's own peak), bytes.

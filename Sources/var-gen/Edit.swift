@@ -16,6 +16,7 @@ struct EditCommand: Command {
         .value("output", "FILE", "PNG to write (several: FILE_0.png, …).", default: "edit.png"),
         .flag("grid", "Write all variants as one grid."),
         .value("save-tokens", "FILE", "Also save every scale's tokens of the edits (safetensors; read by `var-gen decode`)."),
+        .flag("scales", "Also write NAME.scales.png beside each output: the picture after every scale (one VQVAE decode per scale)."),
     ] + RuntimeOptions.specs
 
     var models: ModelOptions
@@ -32,6 +33,8 @@ struct EditCommand: Command {
     var output: String
     var grid: Bool
     var saveTokens: String?
+    /// `--scales`: write the coarse-to-fine strip beside each output.
+    var scales: Bool
 
     var pipeline: PipelineConfiguration
     var settings = SamplingConfig()
@@ -51,6 +54,7 @@ struct EditCommand: Command {
         output = p.string("output") ?? "edit.png"
         grid = p.flag("grid")
         saveTokens = p.string("save-tokens")
+        scales = p.flag("scales")
         guard count > 0 else { throw UsageError.invalid("count", String(count), expected: "a number of images ≥ 1") }
         switch (maskPath, box) {
         case (nil, nil): throw UsageError("give the region to edit with --mask PNG or --box y0,x0,y1,x1")
@@ -160,6 +164,13 @@ struct EditCommand: Command {
             progress.notice("--box \(box.map { String(format: "%g", $0) }.joined(separator: ",")) covers no token cell of the "
                             + "\(side)×\(side) grid (its edges are rounded to the nearest cell border): "
                             + (outpaint ? "the whole image is regenerated" : "nothing is regenerated; the output is the input's reconstruction"))
+        } else if regenerated == 0 || regenerated == keepLast.count {
+            // A mask (or an outpainting box) that selects no cell, or every cell, of the last scale's grid.
+            let region = maskPath.map { "--mask \(DisplayText.escaped($0))" }
+                ?? "--box \(box!.map { String(format: "%g", $0) }.joined(separator: ","))" + (outpaint ? " --outpaint" : "")
+            progress.notice("\(region) regenerates \(regenerated)/\(keepLast.count) cells of the \(side)×\(side) grid: "
+                            + (regenerated == 0 ? "nothing is regenerated; the output is the input's reconstruction"
+                                                : "the whole image is regenerated (a generation of the class, the input unused)"))
         }
         let original = try engine.tokenizer.tokens(from: image, parallelism: engine.parallelism)       // per scale (1, pn²)
         let hook = EditingHook(mask: keepLast, side: side, patchSizes: sizes, originalTokens: original, batch: count)
@@ -175,14 +186,31 @@ struct EditCommand: Command {
         var record = try Records.record(.edit, pipeline, sampling: settings, labels: [label], seed: seeds[0])
         record.edit = .init(input: try Records.identity(input), mask: try maskPath.map(Records.identity), box: box, outpaint: outpaint)
         let name = ClassList.name(label, engine.config)
-        var paths = try writeImages(images, output: output, grid: grid) { i in
+        /// The record of output i (nil: the grid), marked as a strip for `--scales`.
+        func chunks(_ i: Int?, strip: Bool, width: Int, height: Int) throws -> [PNGTextChunk] {
             var r = record
             if let i { r.seed = seeds[i] } else {
                 r.grid = .init(count: count, columns: nil)
                 r.classes = Array(repeating: r.classes![0], count: count)
             }
+            if strip { r.strip = true }
             return try r.textChunks(classNames: i == nil ? Array(repeating: name, count: count) : [name],
-                                    steps: engine.config.scaleCount, width: images[0].width, height: images[0].height)
+                                    steps: engine.config.scaleCount, width: width, height: height)
+        }
+        var paths = try writeImages(images, output: output, grid: grid) { i in
+            try chunks(i, strip: false, width: images[0].width, height: images[0].height)
+        }
+        if scales {
+            // Beside each output (a grid's strips stacked, one row per variant).
+            let strips = try ScaleStrip.strips(tokens: tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps)
+            let one = count == 1 || grid
+            let written = one ? [try count == 1 ? strips[0] : RGBImage.grid(strips, columns: 1)] : strips
+            for (i, strip) in written.enumerated() {
+                let path = Records.stripPath(one ? output : GenerateCommand.outputPath(output, index: i, count: count))
+                try PNG.write(strip, text: try chunks(one && count > 1 ? nil : i, strip: true, width: strip.width, height: strip.height),
+                              to: path)
+                paths.append(path)
+            }
         }
         if let saveTokens {
             try TokenFile.write(tokens: tokens, labels: labels, seeds: seeds, patchSizes: sizes,

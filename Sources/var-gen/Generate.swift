@@ -103,6 +103,7 @@ struct GenerateCommand: Command {
                          + "\(chosen.count - n) are not generated (give --count \(chosen.count) for all)")
         }
         if columns != nil && !(grid && n > 1) { notes.append("--columns applies to --grid with several images; ignored") }
+        if let c = columns, grid, n > 1, c > n { notes.append("--columns \(c) is more than the \(n) images; the grid has \(n) columns") }
         for note in notes { context.console.err("var-gen: note: \(terminalSafe(note))\n") }
         if let saveTokens {
             try OutputCheck.requireFile(saveTokens, flag: "save-tokens")
@@ -149,9 +150,7 @@ struct GenerateCommand: Command {
             try Records.write(image, record: record, classNames: [name], steps: config.scaleCount, to: path)
             console.out(path + "\n")
             if let strip {
-                try PNG.write(strip, text: [PNGTextChunk(key: GenerationRecord.parametersKey, text:
-                    record.parametersText(classNames: [name], steps: config.scaleCount, width: image.width,
-                                          height: image.height))], to: Records.stripPath(path))
+                try Records.writeStrip(strip, record: record, classNames: [name], steps: config.scaleCount, to: Records.stripPath(path))
                 console.out(Records.stripPath(path) + "\n")
             }
         }
@@ -212,9 +211,7 @@ struct GenerateCommand: Command {
             console.out(output + "\n")
             if scales {
                 let strip = n == 1 ? strips[0] : try RGBImage.grid(strips, columns: 1)
-                try PNG.write(strip, text: [PNGTextChunk(key: GenerationRecord.parametersKey, text:
-                    record.parametersText(classNames: names, steps: config.scaleCount, width: image.width, height: image.height))],
-                              to: Records.stripPath(output))
+                try Records.writeStrip(strip, record: record, classNames: names, steps: config.scaleCount, to: Records.stripPath(output))
                 console.out(Records.stripPath(output) + "\n")
             }
         }

@@ -132,7 +132,7 @@ struct ModelOptions {
         .value("draft-steps", "N", "Scales made by the drafter, 1…S−1; enables CoDe.", default: "the drafter JSON's draft_steps"),
         .value("weights", "f32|f16|q8", "Storage of the transformers' linear weights: f16 halves their memory and traffic "
                + "(F16C kernels, float32 accumulation; float32 on a CPU without F16C). CoDe takes one value or "
-               + "DRAFTER,REFINER (e.g. f16,f32: the drafter's small scales gain from f16). q8: int8 with per-row scales "
+               + "DRAFTER,REFINER or DRAFTER/REFINER (e.g. f16,f32: the drafter's small scales gain from f16). q8: int8 with per-row scales "
                + "with int8 products, a quarter of the memory (head float32; docs/quantization.md).", default: "f32"),
         .flag("mmap", "Use float32 weight matrices in place from the checkpoint's memory map instead of copying "
               + "them: VAR-d16 needs 1.1 GiB less and loads in 0.5 s instead of 2 s, and processes mapping one file "
@@ -163,12 +163,13 @@ struct ModelOptions {
         }
     }
 
-    /// `--weights`: one precision for every model, or "drafter,refiner".
+    /// `--weights`: one precision for every model, or "drafter,refiner" (also written "drafter/refiner", the
+    /// spelling `bench` uses, where a comma sweeps).
     static func precisions(_ text: String?) throws -> (WeightPrecision, WeightPrecision) {
-        guard let text, text.contains(",") else { let p = try precision(text); return (p, p) }
-        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+        guard let text, text.contains(",") || text.contains("/") else { let p = try precision(text); return (p, p) }
+        let items = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == "/" }).map { String($0) }
         guard items.count == 2 else {
-            throw UsageError.invalid("weights", text, expected: "f32, f16, q8, or drafter,refiner such as q8,f32")
+            throw UsageError.invalid("weights", text, expected: "f32, f16, q8, or drafter,refiner such as q8,f32 (or q8/f32)")
         }
         return (try precision(items[0]), try precision(items[1]))
     }

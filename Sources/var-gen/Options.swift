@@ -126,7 +126,7 @@ enum OptionParser {
             }
             if arg == "--" { optionsEnded = true; continue }
             if arg == "--help" || arg == "-h" { out.helpRequested = true; continue }
-            if arg == "--version" { out.versionRequested = true; continue }
+            if arg == "--version" || arg == "-V" { out.versionRequested = true; continue }
             var name: String
             if arg.hasPrefix("--") {
                 name = String(arg.dropFirst(2))
@@ -218,7 +218,7 @@ enum OptionParser {
                           + (s.defaultDescription.map { " (default: \($0))" } ?? ""))
         }
         let width = min(30, (rows.map { $0.0.count }.max() ?? 0) + 2)
-        for (left, right) in rows + [("-h, --help", "Show this help."), ("--version", "Print the version.")] {
+        for (left, right) in rows + [("-h, --help", "Show this help."), ("-V, --version", "Print the version.")] {
             let pad = left.count < width ? String(repeating: " ", count: width - left.count) : "\n  " + String(repeating: " ", count: width)
             lines.append("  " + left + pad + right)
         }

@@ -6,20 +6,26 @@ import VARKit
 struct PackCommand: Command {
     static let name = "pack"
     static let summary = "Pack DIR/*.png into an .npz (arr_0 images, arr_1 labels) for FID evaluation."
-    static let usage = "DIR --output FILE.npz"
+    static let usage = "[--input] DIR [--output FILE.npz]"
     static let options: [OptionSpec] = [
+        .value("input", "DIR", "The directory of PNGs (or give it as the argument)."),
         .value("output", "FILE", "The .npz to write.", default: "DIR.npz"),
+        .flag("quiet", "No progress or status lines on stderr (the path written still goes to stdout)."),
     ]
 
     var directory: String
+    /// How the user named the directory (`--input` or the argument), for messages.
+    var directoryLabel: String
     var output: String
+    var quiet: Bool
     var files: [String] = []
 
     init(_ p: ParsedOptions, context: CLIContext) throws {
-        guard p.positionals.count == 1 else { throw UsageError("expected one directory (see --help)") }
-        directory = p.positionals[0]
+        guard let input = try p.input(placeholder: "DIR") else { throw UsageError("expected one directory: DIR or --input DIR (see --help)") }
+        (directory, directoryLabel) = input
         while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
         output = p.string("output") ?? directory + ".npz"
+        quiet = p.flag("quiet")
     }
 
     /// `{class}_{k}.png` → (class, k); other names → nil.
@@ -45,7 +51,7 @@ struct PackCommand: Command {
     mutating func validate(_ context: CLIContext) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw UsageError("'\(directory)' is not a directory")
+            throw UsageError("\(directoryLabel): \(missingDirectoryReason(directory))")
         }
         files = Self.ordered((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
         guard !files.isEmpty else { throw UsageError("'\(directory)' holds no .png files") }
@@ -85,6 +91,7 @@ struct PackCommand: Command {
     func run(_ context: CLIContext) throws {
         let first = try PNG.read(directory + "/" + files[0]).image
         let labelled = files.allSatisfy { Self.parseName($0) != nil }
+        let progress = ProgressPrinter(console: context.console, quiet: quiet)
         let npz = try NPZWriter(path: output)
         do {
             try npz.beginArray("arr_0", descr: "|u1", shape: [files.count, first.height, first.width, 3])
@@ -94,6 +101,7 @@ struct PackCommand: Command {
                     throw CLIFailure("\(f) is \(image.width)×\(image.height) but \(files[0]) is \(first.width)×\(first.height)")
                 }
                 try npz.append(image.pixels)
+                progress.line("packed \(i + 1)/\(files.count) images, \(progress.elapsed)", final: i + 1 == files.count)
             }
             try npz.endArray()
             if labelled {
@@ -107,7 +115,7 @@ struct PackCommand: Command {
             npz.abort()
             throw error
         }
-        context.console.err("packed \(files.count) images of \(first.width)×\(first.height)\(labelled ? " with labels" : "")\n")
+        progress.message("packed \(files.count) images of \(first.width)×\(first.height)\(labelled ? " with labels" : "")")
         context.console.out(output + "\n")
     }
 }

@@ -65,6 +65,14 @@ enum Records {
                                                          height: image.height), to: path)
     }
 
+    /// Writes the coarse-to-fine strip of the image `record` describes, with that record marked as a strip
+    /// (`generate --from STRIP.png` makes the image and its strip again).
+    static func writeStrip(_ strip: RGBImage, record: GenerationRecord, classNames: [String], steps: Int?, to path: String) throws {
+        var r = record
+        r.strip = true
+        try write(strip, record: r, classNames: classNames, steps: steps, to: path)
+    }
+
     /// `FILE.png` → `FILE.scales.png` (the coarse-to-fine strip beside an image).
     static func stripPath(_ imagePath: String) -> String {
         let url = URL(fileURLWithPath: imagePath)

@@ -20,6 +20,7 @@ enum Replay {
         .value("input", "PNG", "The recorded edit or reconstruct input, if renamed or moved."),
         .value("mask", "PNG", "The recorded edit mask, if renamed or moved."),
         .value("tokens", "FILE", "The recorded token file of a decode, if renamed or moved."),
+        .flag("scales", "Also write the coarse-to-fine strip beside the re-made image (implied when PNG is a strip)."),
     ]
 
     /// Whether a `generate` command line asks for a re-run.
@@ -43,11 +44,25 @@ enum Replay {
         try requireReadableFile(source, flag: "from")
         let record: GenerationRecord
         do { record = try GenerationRecord.read(png: source) } catch { throw UsageError("--from: \(error)") }
-        let output = p.string("output") ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent + ".rerun.png"
+        // A strip (`NAME.scales.png`) is made again with its image: NAME.rerun.png and NAME.rerun.scales.png.
+        let isStrip = record.strip == true
+        var stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        if isStrip, stem.hasSuffix(".scales") { stem.removeLast(".scales".count) }
+        let output = p.string("output") ?? stem + ".rerun.png"
+        let scales = isStrip || p.flag("scales")
+        if scales && [.decode, .reconstruct].contains(record.command) {
+            throw UsageError("--scales: \(source) was written by '\(record.command.rawValue)', which has no scales to show")
+        }
+        if isStrip {
+            context.console.err("var-gen: note: \(source) is the --scales strip of an image: making the image (\(output)) and its "
+                                + "strip (\(Records.stripPath(output))) again\n")
+        }
         let dirs: [String] = [URL(fileURLWithPath: source).deletingLastPathComponent().path, WeightsLocator.directory(context),
                     context.currentDirectory].compactMap { $0 }
+        var used: Set<String> = []
         func find(_ id: GenerationRecord.FileIdentity, _ flag: String, _ role: String) throws -> String {
-            try locate(id, role: role, flag: flag, given: p.string(flag), searchDirectories: dirs)
+            used.insert(flag)
+            return try locate(id, role: role, flag: flag, given: p.string(flag), searchDirectories: dirs)
         }
         var runtime: [String] = []
         for spec in RuntimeOptions.specs {
@@ -94,14 +109,53 @@ enum Replay {
             guard let i = record.input else { throw UsageError("--from: \(source) names no input image") }
             args = [try find(i, "input", "input image"), "--vae", vae]
         }
-        args += ["--output", output] + runtime
-        var command = try type.init(try OptionParser.parse(args, specs: type.options), context: context)
-        if var g = command as? GenerateCommand, let s = record.sample {
-            g.sampleOrigin = s
-            command = g
+        // A file flag the record has no use for would be silently ignored: refuse it.
+        for flag in fileFlags where p.string(flag) != nil && !used.contains(flag) {
+            throw UsageError("--\(flag): the record of \(source) (a '\(record.command.rawValue)') names no such file; "
+                             + "nothing would read it\nHINT: leave --\(flag) out")
         }
-        try command.validate(context)
-        return command
+        args += ["--output", output] + runtime + (scales ? ["--scales"] : [])
+        do {
+            var command = try type.init(try OptionParser.parse(args, specs: type.options), context: context)
+            if var g = command as? GenerateCommand, let s = record.sample {
+                try checkSampleSeed(record, s, config: g.pipeline.primary.config, source: source)
+                g.sampleOrigin = s
+                command = g
+            }
+            try command.validate(context)
+            return command
+        } catch let e as UsageError {
+            throw recordFieldError(e, source: source)
+        }
+    }
+
+    /// The record field each settings flag is built from, for errors about a value the record holds.
+    static let recordFields = [
+        "cfg": "sampling.cfg", "top-k": "sampling.topK", "top-p": "sampling.topP", "temp": "sampling.temperature",
+        "weights": "models.weights", "draft-steps": "models.draftSteps", "class": "classes", "seed": "seed",
+        "count": "grid.count", "columns": "grid.columns", "box": "edit.box", "index": "tokens.index",
+    ]
+
+    /// A usage error about a flag `--from` filled in from the record, reworded to name the record's field:
+    /// the user never typed that flag.
+    static func recordFieldError(_ e: UsageError, source: String) -> UsageError {
+        for (flag, field) in recordFields where e.message.hasPrefix("--\(flag):") || e.message.hasPrefix("--\(flag) ") {
+            let rest = e.message.dropFirst(flag.count + 2).drop { $0 == ":" || $0 == " " }
+            return UsageError("--from: \(source): record field '\(field)': \(rest)")
+        }
+        return e
+    }
+
+    /// A sample image's seed must be the one its base seed, class and k give (`SampleCommand.seed`).
+    static func checkSampleSeed(_ record: GenerationRecord, _ s: GenerationRecord.SampleIndex, config: VARConfig,
+                                source: String) throws {
+        guard let choice = record.classes?.first, let seed = record.seed else { return }
+        let c = choice.label(unconditionalClass: config.unconditionalClass)
+        let expected = SampleCommand.seed(base: s.baseSeed, classID: c, index: s.index)
+        guard seed == expected else {
+            throw UsageError("--from: \(source): record field 'seed': \(seed) is not the seed of sample image \(s.index) of class "
+                             + "\(choice) from base seed \(s.baseSeed) (expected \(expected))")
+        }
     }
 
     /// The sampling flags that reproduce `s` exactly (shortest round-trip spelling of each number).
@@ -121,11 +175,12 @@ enum Replay {
     static func locate(_ id: GenerationRecord.FileIdentity, role: String, flag: String, given: String?,
                        searchDirectories: [String]) throws -> String {
         let short = String(id.sha256.prefix(12))
+        let name = DisplayText.escaped(id.name)     // from the PNG: printed escaped
         if let given {
             try requireReadableFile(given, flag: flag)
             let h = try Records.hashes.hash(given)
             guard h == id.sha256 else {
-                throw UsageError("--\(flag) '\(given)' has SHA-256 \(h.prefix(12))…, but the recorded \(role) \(id.name) "
+                throw UsageError("--\(flag) '\(given)' has SHA-256 \(h.prefix(12))…, but the recorded \(role) \(name) "
                                  + "has \(short)…; expected the same content")
             }
             return given
@@ -137,8 +192,8 @@ enum Replay {
             if (try? Records.hashes.hash(path)) == id.sha256 { return path }
             differing.append(path)
         }
-        var message = "the recorded \(role) \(id.name) (SHA-256 \(short)…) was not found"
-        if !differing.isEmpty { message += "; \(differing.joined(separator: ", ")) has other content" }
+        var message = "the recorded \(role) \(name) (SHA-256 \(short)…) was not found"
+        if !differing.isEmpty { message += "; \(differing.map { DisplayText.escaped($0) }.joined(separator: ", ")) has other content" }
         message += "\nHINT: pass the file with --\(flag) FILE (it is recognised by its content, whatever its name)"
         throw UsageError(message)
     }

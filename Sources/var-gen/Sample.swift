@@ -26,6 +26,8 @@ struct SampleCommand: Command {
         .value("status", "DIR", "Generate nothing: report the images present per shard and overall and list the missing "
                + "ones (exit 0 when complete, 3 when not)."),
         .value("batch", "N", "Images generated together.", default: "8"),
+        .flag("scales", "Also write DIR/scales/{class}_{k}.scales.png for each image generated: the picture after every "
+              + "scale (one VQVAE decode per scale; outside the set that --status and pack read)."),
     ] + RuntimeOptions.specs
 
     /// The per-image seed (see the type's documentation).
@@ -62,6 +64,8 @@ struct SampleCommand: Command {
     var shardOrigin: String?
     var statusOnly = false
     var batch: Int
+    /// `--scales`: strips in `DIR/scales/` (`stripDirectory`).
+    var scales = false
 
     var pipeline: PipelineConfiguration
     var settings = SamplingConfig()
@@ -83,6 +87,7 @@ struct SampleCommand: Command {
         perClass = try p.int("per-class") ?? 50
         guard perClass > 0 else { throw UsageError.invalid("per-class", String(perClass), expected: "a count ≥ 1") }
         classText = p.string("class") ?? "all"
+        scales = p.flag("scales")
         batch = try p.int("batch") ?? 8
         guard batch > 0 else { throw UsageError.invalid("batch", String(batch), expected: "a batch size ≥ 1") }
         if let s = p.string("shard") {
@@ -110,6 +115,7 @@ struct SampleCommand: Command {
                 throw UsageError("--status checks at most \(Self.maxStatusImages) images; --per-class \(perClass) × \(classes.count) "
                                  + "classes is more\nHINT: check a subset with --class, or shard by shard")
             }
+            if scales { context.console.err("var-gen: note: --scales has no effect with --status (nothing is generated)\n") }
             shardCount = try SampleStatus.shardCount(shardRequest, environment: context.environment)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue else {
@@ -203,13 +209,8 @@ struct SampleCommand: Command {
         func generate(_ chunk: [(classID: Int, index: Int)]) throws {
             let labels = chunk.map(\.classID)
             let seeds = chunk.map { Self.seed(base: settings.seed, classID: $0.classID, index: $0.index) }
-            let images = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings).images
-            for (pair, (image, seed)) in zip(chunk, zip(images, seeds)) {
-                let path = output + "/" + Self.fileName(classID: pair.classID, index: pair.index)
-                let choice = GenerationRecord.ClassChoice(label: pair.classID, unconditionalClass: pipeline.config.unconditionalClass)
-                try Records.write(image, record: manifest.record(classID: choice, index: pair.index, seed: seed),
-                                  classNames: [ClassList.name(pair.classID, pipeline.config)], steps: pipeline.config.scaleCount, to: path)
-            }
+            let out = try engine.generateBatch(labels: labels, seeds: seeds, sampling: settings)
+            try write(out, pairs: Array(chunk), engine: engine)
             done += chunk.count
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(done) / max(elapsed, 1e-9)

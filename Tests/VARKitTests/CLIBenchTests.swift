@@ -87,8 +87,10 @@ struct CLIBenchTests {
             #expect(scales.map { $0["pn"] as? Int } == [1, 2, 3, 4])
             #expect((run["accounted_peak_bytes"] as? Int ?? 0) > 0)
         }
-        #expect(runs[0]["scales"].flatMap { ($0 as? [[String: Any]])?.map { $0["model"] as? String } }
+        #expect(runs[0]["scales"].flatMap { ($0 as? [[String: Any]])?.map { $0["role"] as? String } }
                 == ["drafter", "drafter", "refiner", "refiner"])
+        #expect(runs[0]["scales"].flatMap { ($0 as? [[String: Any]])?.map { $0["model"] as? String } }
+                == ["drafter.pth", "drafter.pth", "refiner.pth", "refiner.pth"])
         // Markdown by default: the summary and the per-scale table.
         let md = runCLI(["bench", "-r", "1", "--warmup", "0"])
         #expect(md.code == 0 && md.out.contains("| models | batch | s/image (median)") && md.out.contains("| scale | pn |"))
@@ -117,7 +119,7 @@ struct CLIBenchTests {
         for run in runs { #expect((run["kv_cache_peak_bytes"] as? Int ?? 0) > 0) }
         let md = runCLI(["bench", "--draft-steps", "off,2", "-r", "2", "--warmup", "0", "--interleave", "--threads", "1"])
         #expect(md.code == 0)
-        let row = try #require(md.out.split(separator: "\n").first { $0.hasPrefix("| drafter.pth+refiner.pth N=2 | 1 | drafter.pth |") })
+        let row = try #require(md.out.split(separator: "\n").first { $0.hasPrefix("| #2 drafter.pth+refiner.pth N=2 | 1 | #1 drafter.pth |") })
         #expect(row.contains("median of 2 paired calls"), "\(row)")
         let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
         let transformer = Double(cells[3].dropLast()) ?? 0, total = Double(cells[4].dropLast()) ?? 0
@@ -191,10 +193,10 @@ struct CLIBenchTests {
         #expect(bad.code == 2 && bad.err.contains("--random cannot be combined with --mmap"), "\(bad.err)")
     }
 
-    /// `--weights DRAFTER,REFINER`: each CoDe model gets its own precision (one value: both); refused for plain
-    /// VAR, for three values, and when drafter and refiner are one file.
+    /// `--weights DRAFTER/REFINER` (bench; a comma sweeps): each CoDe model gets its own precision (one value:
+    /// both); refused for plain VAR, for three parts, and when drafter and refiner are one file.
     @Test func weightsPerRole() throws {
-        let both = try parse(["--weights", "f16,f32"]).models
+        let both = try parse(["--weights", "f16/f32"]).models
         #expect(both.precision == .float16 && both.refinerPrecision == .float32)
         let one = try parse(["--weights", "f16"]).models
         #expect(one.precision == .float16 && one.refinerPrecision == .float16)
@@ -204,9 +206,9 @@ struct CLIBenchTests {
         }
         let (d, r) = (plan.drafter, plan.refiner)
         #expect(d.precision == .float16 && r.precision == .float32)
-        for (args, message) in [(["--weights", "f16,f32,f16"], "--weights: got 'f16,f32,f16'; expected f32, f16, q8, or drafter,refiner"),
-                                (["--weights", "f16,bf16"], "--weights: got 'bf16'; expected f32, f16 or q8"),
-                                (["--model", "m.pth", "--weights", "f16,f32"], "--weights: two values (drafter,refiner) need CoDe")] {
+        for (args, message) in [(["--weights", "f16/f32/f16"], "--weights: got 'f16/f32/f16'; expected f32, f16, q8, or a drafter/refiner pair"),
+                                (["--weights", "f16/bf16"], "--weights: got 'bf16'; expected f32, f16 or q8"),
+                                (["--model", "m.pth", "--weights", "f16/f32"], "--weights f16/f32: a drafter/refiner pair needs CoDe")] {
             let bad = runCLI(["bench"] + args)
             #expect(bad.code == 2 && bad.err.contains(message), "\(bad.err)")
         }
@@ -214,7 +216,7 @@ struct CLIBenchTests {
         let same = runCLI(["generate", "--drafter", drafter, "--refiner", drafter, "--draft-steps", "2", "--weights", "f16,f32",
                            "--output", NSTemporaryDirectory() + "/never.png"])
         #expect(same.code == 2 && same.err.contains("the drafter and the refiner are one file"), "\(same.err)")
-        let run = runCLI(["bench", "--weights", "f16,f32", "--draft-steps", "2", "-r", "1", "--warmup", "0", "--json",
+        let run = runCLI(["bench", "--weights", "f16/f32", "--draft-steps", "2", "-r", "1", "--warmup", "0", "--json",
                           "--threads", "1"])
         #expect(run.code == 0, "stderr: \(run.err)")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
@@ -231,7 +233,8 @@ struct CLIBenchTests {
         let json = runCLI(base + ["--output-format", "json"])
         #expect(json.code == 0, "stderr: \(json.err)")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
-        let sampling = try #require(record["sampling"] as? [[String: Any]])
+        let configurations = try #require(record["configurations"] as? [[String: Any]])
+        let sampling = configurations.compactMap { $0["sampling"] as? [String: Any] }
         #expect(sampling.count == 2 && sampling.allSatisfy { $0["cfg"] is Double && $0["top_p"] is Double && $0["seed"] != nil })
         let runs = try #require(record["runs"] as? [[String: Any]])
         #expect(runs.allSatisfy { ($0["sampling"] as? [String: Any])?["top_k"] != nil })
@@ -258,11 +261,13 @@ struct CLIBenchTests {
 
         let md = runCLI(base)
         #expect(md.code == 0)
-        // The plain model's per-scale rows name its file (7 cells: the summary rows have 9).
-        let scaleRows = md.out.split(separator: "\n").filter { $0.hasPrefix("| drafter.pth | 1 |") && $0.split(separator: "|").count == 7 }
-        #expect(scaleRows.count == 4 && scaleRows.allSatisfy { $0.split(separator: "|")[4].trimmingCharacters(in: .whitespaces) == "drafter.pth" }, "\(md.out)")
+        // Configuration 1 (the drafter alone): its per-scale rows name its file; configuration 2 names the role and file.
+        let sections = md.out.components(separatedBy: "### Configuration ")
+        #expect(sections.count == 3 && sections[1].hasPrefix("1 of 2: models drafter.pth, draft steps -"), "\(md.out)")
+        let scaleRows = sections[1].split(separator: "\n").filter { $0.hasPrefix("| 1 |") && $0.split(separator: "|").count == 6 }
+        #expect(scaleRows.count == 4 && scaleRows.allSatisfy { $0.split(separator: "|")[3].trimmingCharacters(in: .whitespaces) == "drafter.pth" }, "\(md.out)")
         #expect(!md.out.contains("| model |"), "\(md.out)")
-        #expect(md.out.contains("| 3 | 3 | refiner |") && md.out.contains("| made by |"), "\(md.out)")
+        #expect(sections[2].contains("| 1 | 3 | 3 | refiner refiner.pth |") && md.out.contains("| made by |"), "\(md.out)")
 
         let bad = runCLI(["bench", "--output-format", "xml"])
         #expect(bad.code == 2 && bad.err.contains("--output-format: got 'xml'"), "\(bad.err)")

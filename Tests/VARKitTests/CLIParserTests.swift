@@ -84,7 +84,7 @@ struct CLIParserTests {
         #expect(runCLI(["edit", "--input", "a.png", "--box", "0.5,0,0.2,1"]).err.contains("y0 < y1"))
         #expect(runCLI(["decode"]).code == 2)
         #expect(runCLI(["inspect", "/no/file"]).code == 2)
-        #expect(runCLI(["pack", "/no/dir"]).err.contains("is not a directory"))
+        #expect(runCLI(["pack", "/no/dir"]).err.contains("DIR: directory '/no/dir' does not exist"))
     }
 
     /// The re-exec rule of docs/performance.md §1: only after a Prescott fallback, never over the user's choice, never twice,

@@ -82,6 +82,7 @@ extension GenerationRecord {
         }
         if let t = tokens { fields.append(("Tokens", t.file.name + (t.index.map { " #\($0)" } ?? ""))) }
         if let i = input { fields.append(("Reconstructed", i.name)) }
+        if strip == true { fields.append(("Scale strip", "the picture after each scale")) }
         fields.append(("Version", "var-gen \(version)"))
         let line = fields.map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ")
         let prompt = classNames.isEmpty ? "" : classNames.joined(separator: ", ")
@@ -118,6 +119,17 @@ extension GenerationRecord {
             }
             guard !f.name.isEmpty, !f.name.contains("/") else { throw bad(field + ".name", "expected a file name without directories") }
         }
+        // Sizes first: the arithmetic below must not overflow on a hostile record.
+        if let g = grid {
+            guard (1...Self.maxGridImages).contains(g.count) else {
+                throw bad("grid.count", "expected 1…\(Self.maxGridImages), got \(g.count)")
+            }
+            if let c = g.columns, c < 1 { throw bad("grid.columns", "expected ≥ 1, got \(c)") }
+        }
+        if let s = sample, !(0...Int(UInt32.max)).contains(s.index) {
+            throw bad("sample.index", "expected 0…\(UInt32.max), got \(s.index)")
+        }
+        if let s = sample, s.baseSeed > UInt64(UInt32.max) { throw bad("sample.baseSeed", "expected 0…\(UInt32.max), got \(s.baseSeed)") }
         let generated: Set<Kind> = [.generate, .grid, .sample, .edit]
         if generated.contains(command) {
             if models == nil { throw bad("models", "missing (needed by '\(command.rawValue)')") }
@@ -134,7 +146,6 @@ extension GenerationRecord {
             }
         }
         if let g = grid {
-            guard g.count >= 1, g.count <= Int(UInt32.max) else { throw bad("grid.count", "expected 1…\(UInt32.max), got \(g.count)") }
             if let c = g.columns, c < 1 { throw bad("grid.columns", "expected ≥ 1") }
             if command != .decode, let c = classes, c.count != g.count {
                 throw bad("classes", "expected \(g.count) entries (one per grid cell), got \(c.count)")
@@ -144,10 +155,12 @@ extension GenerationRecord {
         }
         if command == .grid, grid == nil { throw bad("grid", "missing (needed by 'grid')") }
         if command == .sample, sample == nil { throw bad("sample", "missing (needed by 'sample')") }
-        if let s = sample, s.index < 0 { throw bad("sample.index", "expected ≥ 0") }
         if command == .edit, edit == nil { throw bad("edit", "missing (needed by 'edit')") }
         if command == .decode, tokens == nil { throw bad("tokens", "missing (needed by 'decode')") }
         if command == .reconstruct, input == nil { throw bad("input", "missing (needed by 'reconstruct')") }
+        if strip == true, !generated.contains(command) {
+            throw bad("strip", "a scale strip is written by generate, sample and edit, not by '\(command.rawValue)'")
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 public struct GenerationRecord: Codable, Sendable, Equatable {
     /// The current layout; `format` of a record read back must equal it.
     public static let currentFormat = 1
+    /// The most images a grid record may hold (a record with more is refused before any arithmetic on it).
+    public static let maxGridImages = 100_000
 
     /// The command that wrote the PNG.
     public enum Kind: String, Codable, Sendable, CaseIterable {
@@ -167,6 +169,9 @@ public struct GenerationRecord: Codable, Sendable, Equatable {
     public var tokens: Tokens?
     /// `reconstruct`'s input image.
     public var input: FileIdentity?
+    /// True when this PNG is the coarse-to-fine strip (`--scales`, `ScaleStrip`) of the image the rest of the
+    /// record describes, not the image itself; absent otherwise.
+    public var strip: Bool?
 
     /// A record with the fields every kind has; set the others as the kind needs.
     public init(command: Kind, version: String, vqvae: FileIdentity) {
