@@ -202,7 +202,8 @@ struct EditCommand: Command {
         }
         if scales {
             // Beside each output (a grid's strips stacked, one row per variant).
-            let strips = try ScaleStrip.strips(tokens: tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps)
+            let strips = try ScaleStrip.strips(tokens: tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps,
+                                             parallelism: engine.parallelism)
             let one = count == 1 || grid
             let written = one ? [try count == 1 ? strips[0] : RGBImage.grid(strips, columns: 1)] : strips
             for (i, strip) in written.enumerated() {

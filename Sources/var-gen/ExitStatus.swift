@@ -38,14 +38,16 @@ enum ExitStatus {
             return true
         case let e as GenerationError:
             switch e {
-            case .nonFiniteLogits, .cancelled, .invalidBatch: return false
-            case .incompatibleTokenizer, .invalidEditing, .incompatiblePair, .invalidDraftSteps, .invalidSampling: return true
+            case .nonFiniteLogits, .logitsOverflow, .cancelled, .emptyBatch, .seedCount, .labelOutOfRange: return false
+            case .incompatibleTokenizer, .editingScaleCount, .editingEntryCount, .editingToken, .incompatiblePair,
+                 .invalidDraftSteps, .invalidSampling: return true
             }
         case let e as RuntimeError:
             switch e {
             case .pngDecode, .invalidArrayFile, .imageTooLarge: return true
             case let .io(_, operation, _): return operation == "read"
-            case .pngEncode, .invalidTextChunk, .invalidImage, .nonFiniteImage: return false
+            case .pngEncode, .invalidTextChunk, .imageTensorShape, .emptyLayout, .unequalImageSizes, .stripScaleCount,
+                 .stripTokenCount, .stripMakerCount, .nonFiniteImage, .nonFiniteLatent: return false
             }
         default:
             let ns = error as NSError

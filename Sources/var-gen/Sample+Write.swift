@@ -14,7 +14,8 @@ extension SampleCommand {
         var strips: [RGBImage] = []
         if scales {
             try FileManager.default.createDirectory(atPath: output + "/" + Self.stripDirectory, withIntermediateDirectories: true)
-            strips = try ScaleStrip.strips(tokens: out.tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps)
+            strips = try ScaleStrip.strips(tokens: out.tokens, vqvae: engine.tokenizer.vqvae, draftSteps: pipeline.draftSteps,
+                                             parallelism: engine.parallelism)
         }
         for (j, pair) in pairs.enumerated() {
             let name = Self.fileName(classID: pair.classID, index: pair.index)
