@@ -192,7 +192,10 @@ sed 's/^/    /' status.txt
 [ $status_rc = 3 ] && grep -q "^incomplete$" status.txt || fail "--status during the run: exit $status_rc, expected 3"
 
 deadline=$(($(date +%s) + 240))
-while [ -n "$(timeout 5 squeue -h 2>/dev/null)" ]; do
+# An squeue that fails or times out (a busy slurmctld) says nothing about the queue: only a successful, empty
+# answer ends the wait.
+while :; do
+    if queue=$(timeout 5 squeue -h 2>/dev/null) && [ -z "$queue" ]; then break; fi
     snapshot
     [ "$(date +%s)" -gt "$deadline" ] && fail "jobs still queued after 240 s: $(timeout 5 squeue 2>&1)"
     sleep 0.5
@@ -201,7 +204,13 @@ snapshot
 echo "scontrol show job (array $ARRAY and finish job $FINISH, after the run):" | tee -a "$TRACE"
 for j in "$ARRAY" "$FINISH"; do show_job "$j"; done
 for j in "$ARRAY" "$FINISH"; do
-    timeout 10 scontrol show job "$j" | grep -q 'JobState=COMPLETED' || fail "job $j did not complete"
+    # Retried: right after the queue empties, slurmctld may still be busy answering.
+    completed=0
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        if timeout 10 scontrol show job "$j" 2>/dev/null | grep -q 'JobState=COMPLETED'; then completed=1; break; fi
+        sleep 1
+    done
+    [ $completed = 1 ] || fail "job $j did not complete"
 done
 [ "$(timeout 10 scontrol show job "${ARRAY}_1" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')" = 1 ] || fail "task 1 was not restarted once"
 task1log=$(ls "$T"/work/var-gen-sample_"${ARRAY}"_1.log 2>/dev/null) || fail "no log of task 1"
