@@ -96,9 +96,17 @@ struct PackCommand: Command {
         do {
             try npz.beginArray("arr_0", descr: "|u1", shape: [files.count, first.height, first.width, 3])
             for (i, f) in files.enumerated() {
-                let image = i == 0 ? first : try PNG.read(directory + "/" + f).image
-                guard image.width == first.width, image.height == first.height else {
-                    throw CLIFailure("\(f) is \(image.width)×\(image.height) but \(files[0]) is \(first.width)×\(first.height)")
+                let image: RGBImage
+                if i == 0 { image = first } else {
+                    // The size is compared from the header, before anything is decoded (a small file may declare
+                    // a huge image).
+                    let bytes = try FileIO.readAll(directory + "/" + f)
+                    let (w, h) = try PNG.dimensions(bytes, path: directory + "/" + f)
+                    guard w == first.width, h == first.height else {
+                        throw CLIFailure("\(DisplayText.escaped(f)) is \(w)×\(h) but \(DisplayText.escaped(files[0])) is "
+                                         + "\(first.width)×\(first.height) (read from its PNG header)")
+                    }
+                    image = try PNG.decode(bytes, path: directory + "/" + f).image
                 }
                 try npz.append(image.pixels)
                 progress.line("packed \(i + 1)/\(files.count) images, \(progress.elapsed)", final: i + 1 == files.count)

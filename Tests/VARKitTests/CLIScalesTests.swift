@@ -148,6 +148,22 @@ struct CLINamesTests {
         #expect(file.code == 2 && file.err.contains("DIR: '\(dir)/a.npz' is a file, not a directory"), "\(file.err)")
     }
 
+    /// A pack member whose header declares another size (here 16000×16000, with the member's own record kept) is
+    /// refused from the header, before it is decoded, naming both sizes.
+    @Test func packComparesSizesFromTheHeader() throws {
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(runCLI(["sample", "-o", dir + "/s", "--class", "0", "-n", "2", "-q"]).code == 0)
+        var png = try FileIO.readAll(dir + "/s/0_1.png")
+        for (k, v) in [(16, 16_000), (20, 16_000)] { for j in 0..<4 { png[k + j] = UInt8((v >> (24 - 8 * j)) & 0xFF) } }
+        let crc = CRC32.checksum(png[12..<29])
+        for j in 0..<4 { png[29 + j] = UInt8((crc >> (24 - 8 * UInt32(j))) & 0xFF) }
+        try Data(png).write(to: URL(fileURLWithPath: dir + "/s/0_1.png"))
+        let r = runCLI(["pack", dir + "/s", "-o", dir + "/p.npz", "-q"])
+        #expect(r.code != 0 && r.err.contains("0_1.png is 16000×16000 but 0_0.png is"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/p.npz"))
+    }
+
     /// The short forms of the issue (-o -s -n -b -t -v -q) on every command that has the long option.
     @Test func shortFormsWhereverTheOptionExists() throws {
         let shorts: [(Character, String)] = [("o", "output"), ("s", "seed"), ("n", "count"), ("b", "batch"), ("t", "threads"),

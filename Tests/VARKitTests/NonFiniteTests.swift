@@ -6,6 +6,13 @@ import VARKit
 /// Issue 17 class 2: NaN/Inf weights are refused at load with the tensor's name; NaN logits or images fail
 /// with the scale and image index instead of becoming a PNG.
 @Suite struct NonFiniteTests {
+    /// The tiny transformer's random weights (seed 3) by key, for tests that break one of them.
+    static func tinyTransformerTensors() -> [String: Tensor] {
+        let random = RandomWeights(seed: 3, profile: .transformer)
+        _ = VARModel(config: tinyVARConfig(), weights: random)
+        return random.tensors
+    }
+
     /// The vectorised scan against a plain loop, at every position and length around its 1,024-float blocks.
     @Test func finiteScanMatchesPlainLoop() {
         var rng = SplitMix64(seed: 5)
@@ -67,9 +74,7 @@ import VARKit
     /// whose class row is broken.
     @Test func nonFiniteLogitsNameScaleAndImage() throws {
         let c = tinyVARConfig()
-        let random = RandomWeights(seed: 3, profile: .transformer)
-        _ = VARModel(config: c, weights: random)
-        var tensors = random.tensors
+        var tensors = Self.tinyTransformerTensors()
         var emb = tensors["class_emb.weight"]!
         for i in 0..<c.width { emb.data[2 * c.width + i] = .nan }   // class 2
         tensors["class_emb.weight"] = emb
@@ -90,9 +95,7 @@ import VARKit
     /// whose Gumbel temperature divides by as little as 0.005, and through CoDe.
     @Test func logitsOverflowingAtTheTemperatureAreRefused() throws {
         let c = tinyVARConfig()
-        let random = RandomWeights(seed: 3, profile: .transformer)
-        _ = VARModel(config: c, weights: random)
-        var tensors = random.tensors
+        var tensors = Self.tinyTransformerTensors()
         var head = tensors["head.weight"]!
         for i in head.data.indices { head.data[i] *= 1e36 }
         tensors["head.weight"] = head
