@@ -17,12 +17,13 @@
 #   --configs LIST        comma list of d16b1, d16b8, d30, code8, code6
 #   --reference           also run tools/bench_pytorch.py (the project's PyTorch reference) for d16b1
 #   --var-gen-first       var-gen runs first in odd rounds (default: the official code first in odd rounds)
+#   --q8                  after each var-gen float32 step, the same step with --weights q8 (every model in q8)
 #
 # Make the checkpoints with tools/make_official_random.py; build var-gen with `swift build -c release` first.
 # VARGEN=path times another var-gen build.
 set -euo pipefail
-usage="usage: tools/side_by_side.sh [--official DIR [--official-code DIR] [--d30 FILE] [--configs LIST] [--reference] [--var-gen-first]] VAE.pth VAR_D16.pth [ROUNDS] [THREADS]"
-official="" official_code="" d30="" configs="" reference=0 vgfirst=0
+usage="usage: tools/side_by_side.sh [--official DIR [--official-code DIR] [--d30 FILE] [--configs LIST] [--reference] [--var-gen-first] [--q8]] VAE.pth VAR_D16.pth [ROUNDS] [THREADS]"
+official="" official_code="" d30="" configs="" reference=0 vgfirst=0 q8=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --official) official=${2:?$usage}; shift 2 ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
         --configs) configs=${2:?$usage}; shift 2 ;;
         --reference) reference=1; shift ;;
         --var-gen-first) vgfirst=1; shift ;;
+        --q8) q8=1; shift ;;
         --help|-h) echo "$usage"; exit 0 ;;
         --*) echo "unknown option $1; $usage" >&2; exit 2 ;;
         *) break ;;
@@ -86,20 +88,28 @@ vg=("$vargen" bench --vae "$vae" --threads "$threads" --warmup 1)
 # run_config NAME WHO: one configuration, official or var-gen.
 run_config() {
     local name=$1 who=$2
+    if [ "$who" = var-gen-q8 ]; then
+        local saved=("${vg[@]}")
+        vg+=(--weights q8)
+        run_config "$name" var-gen q8
+        vg=("${saved[@]}")
+        return 0
+    fi
+    local tag=${3:+ $3}
     case "$name" in
         d16b1) [ "$who" = official ] && step "$name official" "${official_py[@]}" --src "$official" --var "$var" --batch 1 --repeats 3
-               [ "$who" = var-gen ] && step "$name var-gen" "${vg[@]}" --model "$var" --batch 1 -r 3 "${var_sampling[@]}" ;;
+               [ "$who" = var-gen ] && step "$name var-gen$tag" "${vg[@]}" --model "$var" --batch 1 -r 3 "${var_sampling[@]}" ;;
         d16b8) [ "$who" = official ] && step "$name official" "${official_py[@]}" --src "$official" --var "$var" --batch 8 --repeats 2
-               [ "$who" = var-gen ] && step "$name var-gen" "${vg[@]}" --model "$var" --batch 8 -r 2 "${var_sampling[@]}" ;;
+               [ "$who" = var-gen ] && step "$name var-gen$tag" "${vg[@]}" --model "$var" --batch 8 -r 2 "${var_sampling[@]}" ;;
         d30)   [ -n "$d30" ] || { echo "d30 needs --d30" >&2; exit 2; }
                [ "$who" = official ] && step "$name official" "${official_py[@]}" --src "$official" --var "$d30" --batch 1 --repeats 2
-               [ "$who" = var-gen ] && step "$name var-gen" "${vg[@]}" --model "$d30" --batch 1 -r 2 "${var_sampling[@]}" ;;
+               [ "$who" = var-gen ] && step "$name var-gen$tag" "${vg[@]}" --model "$d30" --batch 1 -r 2 "${var_sampling[@]}" ;;
         code8|code6)
                [ -n "$d30" ] && [ -n "$official_code" ] || { echo "$name needs --d30 and --official-code" >&2; exit 2; }
                local n=${name#code}
                [ "$who" = official ] && step "$name official" "${official_py[@]}" --src "$official_code" --var "$d30" \
                    --refiner "$var" --draft-steps "$n" --batch 1 --repeats 2
-               [ "$who" = var-gen ] && step "$name var-gen" "${vg[@]}" --drafter "$d30" --refiner "$var" --draft-steps "$n" \
+               [ "$who" = var-gen ] && step "$name var-gen$tag" "${vg[@]}" --drafter "$d30" --refiner "$var" --draft-steps "$n" \
                    --batch 1 -r 2 "${code_sampling[@]}" ;;
         *) echo "unknown configuration '$name' (d16b1, d16b8, d30, code8, code6)" >&2; exit 2 ;;
     esac
@@ -108,6 +118,7 @@ run_config() {
 IFS=, read -r -a list <<< "$configs"
 for r in $(seq 1 "$rounds"); do
     if [ $(((r % 2) ^ vgfirst)) -eq 1 ]; then order=(official var-gen); else order=(var-gen official); fi
+    [ "$q8" = 1 ] && order+=(var-gen-q8)
     for c in "${list[@]}"; do
         echo "### round $r: $c"
         for who in "${order[@]}"; do run_config "$c" "$who"; done
