@@ -103,6 +103,9 @@ import VARKit
         ("\"patch_sizes\": []", "patch_sizes"), ("\"vocab_size\": 0", "vocab_size"), ("\"z_channels\": 1000000", "z_channels"),
         ("\"mlp_ratio\": 0.0", "mlp_ratio"), ("\"mlp_ratio\": -4", "mlp_ratio"),
         ("\"class_names\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]", "class_names"),
+        ("\"class_names\": [\"a\", \"a\"]", "class_names"), ("\"class_names\": [\"3\", \"b\"]", "class_names"),
+        ("\"class_names\": [\"\"]", "class_names"), ("\"class_names\": [\"x\", \"all\"]", "class_names"),
+        ("\"class_names\": [\"\\u001b[2Jzero\"]", "class_names"), ("\"class_names\": [\"uncond\"]", "class_names"),
     ])
     func hostileModelJSON(field: String, name: String) throws {
         let base: [String: String] = ["\"kind\"": "\"var\"", "\"depth\"": "2", "\"width\"": "32", "\"heads\"": "2",

@@ -71,8 +71,36 @@ public enum ConfigLimits {
                 throw LimitViolation(field: "class_names", value: "\(names.count) names",
                                      allowed: "at most num_classes (\(c.numClasses)) names")
             }
+            try checkSelectable(names)
         }
         if let s = c.sampling { try SamplingLimits.check(s, scaleCount: c.scaleCount, vocabSize: c.vocabSize) }
+    }
+
+    /// Every class name must select its class and only it with `--class NAME` (and print harmlessly): non-empty,
+    /// at most 200 characters, no control characters, not `all` or `uncond` (words of `--class`), unique, and a
+    /// name that reads as an integer must be its own class id (the shipped models name class i "i").
+    static func checkSelectable(_ names: [String]) throws {
+        var seen = Set<String>()
+        for (i, name) in names.enumerated() {
+            let problem: String?
+            if name.isEmpty || name.count > 200 {
+                problem = "empty or longer than 200 characters"
+            } else if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || DisplayText.isInvisibleControl($0.value) }) {
+                problem = "holds control characters"
+            } else if let n = Int(name), n != i {
+                problem = "reads as class id \(n)"
+            } else if ["all", "uncond"].contains(name.lowercased()) {
+                problem = "is a reserved word of --class"
+            } else if !seen.insert(name).inserted {
+                problem = "repeats an earlier name"
+            } else {
+                problem = nil
+            }
+            if let problem {
+                throw LimitViolation(field: "class_names", value: "'\(DisplayText.escaped(name))' at index \(i), which \(problem)",
+                                     allowed: "distinct names that each select their own class (docs/design.md)")
+            }
+        }
     }
 
     /// Weights (elements) a transformer of this configuration holds, with overflow checks; nil on overflow.
