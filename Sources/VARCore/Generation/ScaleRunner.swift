@@ -134,6 +134,8 @@ final class ScaleRunner {
     private func checkSamplingRange(scale si: Int, guided g: UnsafePointer<Float>, images: Int, rowLength: Int,
                                     ratio: Double) throws {
         let temperature = Float(sampling.temperature[si])
+        // Dividing finite logits by a temperature ≥ 1 cannot overflow: only colder sampling and more_smooth need the pass.
+        if temperature >= 1 && !sampling.moreSmooth { return }
         // |(ℓ·(1+r) + g)/τ| with |g| = |−log E| < 104 for float32 exponentials, τ ≥ 0.005 (the Gumbel mixture).
         let smoothGrowth: Float? = sampling.moreSmooth ? Float(1 + ratio) : nil
         let smoothTau = Float(max(0.27 * (1 - ratio * 0.95), 0.005))
