@@ -79,6 +79,7 @@ struct DecodeCommand: Command {
         runtime.apply(context.console)
         guard let contents else { return }
         let vq = try ImageTokenizer(path: vaePath)
+        let decoder = ImageDecoder(vqvae: vq.vqvae, parallelism: runtime.parallelism)   // buffers kept between batches
         /// Tokens of images lo..<hi.
         func tokens(_ range: Range<Int>) -> [[Int32]] {
             contents.tokens.enumerated().map { si, t in
@@ -104,8 +105,7 @@ struct DecodeCommand: Command {
         if grid || selected.count == 1 {
             var images: [RGBImage] = []
             for lo in stride(from: selected.lowerBound, to: selected.upperBound, by: Self.decodeBatch) {
-                images += try vq.decode(tokens: tokens(lo..<min(selected.upperBound, lo + Self.decodeBatch)),
-                                        parallelism: runtime.parallelism)
+                images += try decoder.decode(tokens: tokens(lo..<min(selected.upperBound, lo + Self.decodeBatch)))
             }
             let image = images.count == 1 ? images[0] : try RGBImage.grid(images)
             try PNG.write(image, text: try text(images.count == 1 ? selected.lowerBound : nil, images[0]), to: output)
@@ -115,7 +115,7 @@ struct DecodeCommand: Command {
         // Several images: decoded and written batch by batch (each file atomically).
         for lo in stride(from: 0, to: selected.count, by: Self.decodeBatch) {
             let hi = min(selected.count, lo + Self.decodeBatch)
-            for (j, image) in try vq.decode(tokens: tokens(lo..<hi), parallelism: runtime.parallelism).enumerated() {
+            for (j, image) in try decoder.decode(tokens: tokens(lo..<hi)).enumerated() {
                 let path = GenerateCommand.outputPath(output, index: lo + j, count: selected.count)
                 try PNG.write(image, text: try text(lo + j, image), to: path)
                 context.console.out(path + "\n")

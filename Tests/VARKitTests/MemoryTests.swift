@@ -171,7 +171,11 @@ import VARKit
                                                    draftSteps: 2))] {
             let engine = try GenerationPipeline(try PipelineConfiguration(models: models, tokenizer: w + "/vqvae.pth"))
             let p = engine.predictMemory(batch: 3)
-            _ = try engine.generateBatch(labels: [0, 1, 2], seeds: [1, 2, 3], sampling: SamplingConfig(cfg: 1.5))
+            // Two batches: the second generates while the first's decoder buffers are kept (`ImageDecoder`).
+            for seed in [1, 4] as [UInt64] {
+                _ = try engine.generateBatch(labels: [0, 1, 2], seeds: [seed, seed + 1, seed + 2],
+                                             sampling: SamplingConfig(cfg: 1.5))
+            }
             let r = engine.accountant.report
             #expect(r[.vqvaeWeights].current == p.categories[.vqvaeWeights])
             for role in ModelRole.allCases where p.categories[.weights(role)] != nil {

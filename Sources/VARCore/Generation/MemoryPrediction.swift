@@ -7,7 +7,8 @@
 ///   loader copies every tensor out of the mapping, which is closed once the model is built; with float16
 ///   weights the copy is the half-size one, each float32 tensor being transient);
 /// - generating a batch: all weights, the KV arena, the transformer workspace, per-call sampling buffers;
-/// - decoding it: all weights, the (kept) KV arena and workspace, and the VQVAE decoder's buffers.
+/// - decoding it: all weights, the (kept) KV arena and workspace, and the VQVAE decoder's buffers;
+/// - generating the next batch: as the first, plus the decoder's buffers, which are kept for the next decode.
 public struct MemoryPrediction: Sendable {
     /// A transformer that will be loaded, in load order.
     public struct Model: Sendable {
@@ -144,6 +145,8 @@ public struct MemoryPrediction: Sendable {
         note(.workspace, g.workspace + g.sampling); note(.vqvaeDecode, dec)
         phase("generation", held + g.kvCache + g.activations + g.workspace + g.sampling)
         phase("decode", held + g.kvCache + g.activations - g.conditions + g.workspace + dec)
+        // From the second batch on, the decoder's buffers of the previous one are kept (VARKit's ImageDecoder).
+        phase("generation after a decode", held + g.kvCache + g.activations + g.workspace + g.sampling + dec)
         return Peak(categories: cats, accounted: best.bytes, total: best.bytes + runtimeBytes, phase: best.phase)
     }
 

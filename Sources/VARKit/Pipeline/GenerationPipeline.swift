@@ -21,6 +21,10 @@ public final class GenerationPipeline {
     private let drafterModel: VARModel, refinerModel: VARModel?
     /// Bytes of the VQVAE's weights (charged to `accountant`).
     private let tokenizerWeightBytes: Int
+    /// The decoder, whose buffers stay from one batch to the next (`ImageDecoder`), and the bytes charged to
+    /// `accountant` for them (`.vqvaeDecode`, from the first decode on, while they are kept).
+    private let decoder: ImageDecoder
+    private var decoderCharge = 0
 
     /// Loads every model (the slow part of start-up). `onLoad` is told each file before it is read.
     public convenience init(_ configuration: PipelineConfiguration, accountant: MemoryAccountant = MemoryAccountant(),
@@ -68,6 +72,7 @@ public final class GenerationPipeline {
         self.tokenizer = tokenizer
         self.accountant = accountant
         self.prediction = prediction
+        decoder = ImageDecoder(vqvae: tokenizer.vqvae, parallelism: configuration.parallelism)
         switch configuration.models {
         case .plain:
             let g = try VARGenerator(model: drafter, tokenizer: tokenizer.vqvae.quantizer,
@@ -120,12 +125,16 @@ public final class GenerationPipeline {
         case let .collaborative(g):
             result = try g.generate(labels: labels, seeds: seeds, sampling: sampling, editing: editing, progress: progress)
         }
-        // The decoder's buffers are not metered one by one: charge the calibrated estimate while it runs.
-        let decode = prediction.decodeBytes(batch: labels.count)
-        accountant.charge(decode, to: .vqvaeDecode)
-        defer { accountant.release(decode, from: .vqvaeDecode) }
+        // The decoder's buffers are not metered one by one: charge the calibrated estimate. They stay for the
+        // next batch of this size (`ImageDecoder`), and so does the charge; another size replaces both.
+        if decoder.keptBatch != labels.count {
+            decoder.releaseBuffers()
+            accountant.release(decoderCharge, from: .vqvaeDecode)
+            decoderCharge = prediction.decodeBytes(batch: labels.count)
+            accountant.charge(decoderCharge, to: .vqvaeDecode)
+        }
         let decodeStart = Date()
-        let images = try RGBImage.images(from: tokenizer.vqvae.decode(result.fHat, parallelism: parallelism))
+        let images = try RGBImage.images(from: decoder.decode(result.fHat))
         return GeneratedBatch(index: 0, count: 1, firstImage: 0, labels: labels, seeds: seeds, images: images,
                               tokens: result.tokens, transformerSeconds: decodeStart.timeIntervalSince(start),
                               decodeSeconds: Date().timeIntervalSince(decodeStart))
@@ -159,6 +168,13 @@ public final class GenerationPipeline {
     /// Images from a token pyramid (docs/model.md §4.8).
     public func decode(tokens: [[Int32]]) throws -> [RGBImage] {
         try tokenizer.decode(tokens: tokens, parallelism: parallelism)
+    }
+
+    /// Drops the decoder's kept buffers and their charge (e.g. before a phase that needs the memory).
+    public func releaseDecoderBuffers() {
+        decoder.releaseBuffers()
+        accountant.release(decoderCharge, from: .vqvaeDecode)
+        decoderCharge = 0
     }
 
     /// The image encoded to tokens and decoded again, with its tokens.
