@@ -82,7 +82,7 @@ fi
 
 configs=${configs:-d16b1,d16b8${d30:+,d30}${d30:+${official_code:+,code8,code6}}}
 var_sampling=(--cfg 4 --top-k 900 --top-p 0.95)
-code_sampling=(--cfg 4 --top-k 600 --top-p 0.95 --temp 1.1,1.1,1.1,1.1,1.1,1.1,1.1,1.0,1.0,1.0)   # the CoDe script's
+code_sampling=(--cfg 4 --top-k 600 --top-p 0.95 --temp 1.1/1.1/1.1/1.1/1.1/1.1/1.1/1.0/1.0/1.0)   # the CoDe script's (bench: `/` joins one value per scale; a comma would sweep)
 official_py=(python3 "$here/tools/bench_official.py" --threads "$threads" --vae "$vae")
 vg=("$vargen" bench --vae "$vae" --threads "$threads" --warmup 1)
 # run_config NAME WHO: one configuration, official or var-gen.

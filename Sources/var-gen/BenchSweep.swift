@@ -125,7 +125,8 @@ struct BenchSweep {
     }
 
     /// Notes for lists that changed meaning from `generate`'s: `--weights A,B` with CoDe sweeps two precisions
-    /// (a pair is `A/B`); `--top-k`/`--temp` with exactly S values sweep them (one value per scale is `a/b/…`).
+    /// (a pair is `A/B`); `--top-k`/`--temp` with exactly S values, repeats included, sweep their distinct values
+    /// (one value per scale is `a/b/…`).
     func notes(_ p: ParsedOptions, collaborative: Bool, scaleCount: Int) -> [String] {
         var out: [String] = []
         if let t = p.string("weights"), collaborative, !t.contains("/"), weights.count == 2 {
@@ -133,7 +134,9 @@ struct BenchSweep {
                        + "for a drafter and a refiner precision write \(weights[0].text)/\(weights[1].text)")
         }
         for (flag, list) in [("top-k", topK), ("temp", temp)] {
-            if let t = p.string(flag), !t.contains("/"), list.count > 1, list.count == scaleCount {
+            // S values as given, repeats included (`1.1,…,1.1,1,1,1` is a per-scale schedule written for generate).
+            if let t = p.string(flag), !t.contains("/"), list.count > 1,
+               t.split(separator: ",", omittingEmptySubsequences: false).count == scaleCount {
                 out.append("--\(flag) \(t) sweeps \(list.count) values (one configuration each); for one value per scale "
                            + "write \(t.replacingOccurrences(of: ",", with: "/"))")
             }

@@ -129,6 +129,17 @@ struct CLIBenchSweepTests {
         #expect(runs.count == 8)
     }
 
+    /// A per-scale schedule written with commas, as generate takes it, has repeats: it sweeps its distinct values,
+    /// and the note says how to write the schedule.
+    @Test func perScaleScheduleWithCommasPrintsANote() throws {
+        let r = runCLI(["bench", "--temp", "1.1,1.1,1,1", "-r", "1", "--warmup", "0", "-o", "json", "-q"])
+        #expect(r.code == 0, "stderr: \(r.err)")
+        #expect(r.err.contains("--temp 1.1,1.1,1,1 sweeps 2 values (one configuration each); for one value per scale "
+                               + "write 1.1/1.1/1/1"), "\(r.err)")
+        let runs = try #require(try json(r.out)["runs"] as? [[String: Any]])
+        #expect(runs.count == 2)
+    }
+
     /// Progress on stderr names the configuration and the call; `-q` silences it; the results stay on stdout.
     @Test func progressAndQuiet() throws {
         let args = ["bench", "--cfg", "1,2", "-r", "2", "--warmup", "1", "-o", "csv"]
