@@ -128,7 +128,6 @@ public final class GenerationPipeline {
         // The decoder's buffers are not metered one by one: charge the calibrated estimate. They stay for the
         // next batch of this size (`ImageDecoder`), and so does the charge; another size replaces both.
         if decoder.keptBatch != labels.count {
-            decoder.releaseBuffers()
             accountant.release(decoderCharge, from: .vqvaeDecode)
             decoderCharge = prediction.decodeBytes(batch: labels.count)
             accountant.charge(decoderCharge, to: .vqvaeDecode)
@@ -168,13 +167,6 @@ public final class GenerationPipeline {
     /// Images from a token pyramid (docs/model.md §4.8).
     public func decode(tokens: [[Int32]]) throws -> [RGBImage] {
         try tokenizer.decode(tokens: tokens, parallelism: parallelism)
-    }
-
-    /// Drops the decoder's kept buffers and their charge (e.g. before a phase that needs the memory).
-    public func releaseDecoderBuffers() {
-        decoder.releaseBuffers()
-        accountant.release(decoderCharge, from: .vqvaeDecode)
-        decoderCharge = 0
     }
 
     /// The image encoded to tokens and decoded again, with its tokens.

@@ -27,10 +27,8 @@ public final class ImageDecoder {
     /// Images `(B, 3, H, W)` in [0, 1] from a latent `f̂` `(B, Cvae, h, w)` (`VQVAE.decode`).
     public func decode(_ fHat: Tensor) -> Tensor {
         let batch = fHat.shape.first ?? 1
-        if kept?.batch != batch {
-            kept = nil            // release the other size's buffers before this decode allocates
-            kept = (batch, ConvWorkspace(winogradTile: 4, parallelism: parallelism))
-        }
+        // A new workspace allocates nothing until used: the other size's buffers are gone before this decode runs.
+        if kept?.batch != batch { kept = (batch, ConvWorkspace(winogradTile: 4, parallelism: parallelism)) }
         return vqvae.decode(fHat, workspace: kept!.workspace)
     }
 
